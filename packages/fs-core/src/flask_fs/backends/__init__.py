@@ -1,0 +1,216 @@
+"""The backend contract (:class:`BaseBackend`) and the registry of installed backends.
+
+Backends are found through the ``fs.backend`` entry-point group, ours and third parties' alike:
+fs-core never imports a backend by name.
+"""
+
+from __future__ import annotations
+
+import io
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from importlib.metadata import entry_points
+from pkgutil import extend_path
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal, TypedDict
+
+from werkzeug.datastructures import FileStorage
+
+from ..errors import BackendNotFound, OperationNotSupported
+from ..streams import TextWriter, copy_stream
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Response
+
+# Backends from other distributions (fs-local, fs-s3, ...) install modules into this package.
+__path__ = extend_path(__path__, __name__)
+
+ENTRY_POINT_GROUP = "fs.backend"
+
+#: How to install each of our backends.
+INSTALL_HINTS = {
+    "local": "pip install flask-fs (or fs-local)",
+    "s3": "pip install flask-fs[s3]",
+    "gridfs": "pip install flask-fs[gridfs]",
+    "swift": "pip install flask-fs[swift]",
+}
+
+
+class Metadata(TypedDict):
+    """What :meth:`BaseBackend.metadata` returns."""
+
+    checksum: str  #: ``"algo:hexdigest"`` of the content, e.g. ``"sha256:9f86..."``
+    size: int  #: in bytes
+    mime: str  #: the content type
+    modified: datetime  #: last modification, timezone-aware (UTC)
+
+
+OpenMode = Literal["r", "rb", "rt", "w", "wb", "wt"]
+
+
+class BaseBackend(ABC):
+    """Abstract class to implement a backend.
+
+    A backend gets its storage's ``name`` and its resolved ``config``. Every name it receives has
+    already been validated by :func:`flask_fs.names.validate_name`.
+
+    Required: :meth:`exists`, :meth:`open_read`, :meth:`open_write`, :meth:`delete`,
+    :meth:`list_files`, :meth:`metadata`. Everything else has a streaming default that a
+    backend may override for speed.
+    """
+
+    #: The settings this backend accepts (lower case) and their defaults. Any other
+    #: ``{NAME}_FS_*`` or ``FS_{BACKEND}_*`` key is a configuration error.
+    settings: ClassVar[Mapping[str, Any]] = {}
+
+    def __init__(self, name: str, config: Mapping[str, Any]) -> None:
+        self.name = name
+        self.config = config
+
+    # -- required ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def exists(self, filename: str) -> bool:
+        """Whether a file exists under exactly this name."""
+
+    @abstractmethod
+    def open_read(self, filename: str) -> IO[bytes]:
+        """A binary stream of the file; raise :class:`FileNotFound` if it does not exist."""
+
+    @abstractmethod
+    def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
+        """A binary write stream, published on ``close()`` and dropped if the ``with`` fails.
+
+        With ``overwrite=False``, publishing raises :class:`FileExists` if the name exists:
+        the check is made by the file system or the server at publish time, not beforehand.
+        """
+
+    @abstractmethod
+    def delete(self, filename: str) -> None:
+        """Delete exactly this file; raise :class:`FileNotFound` if it does not exist."""
+
+    @abstractmethod
+    def list_files(self, prefix: str = "") -> Iterator[str]:
+        """Yield the names of every file whose name starts with ``prefix``."""
+
+    @abstractmethod
+    def metadata(self, filename: str) -> Metadata:
+        """Size, checksum, content type and modification time of a file."""
+
+    # -- with defaults -------------------------------------------------------------------------
+
+    def open(
+        self, filename: str, mode: str = "rb", overwrite: bool = False, **kwargs: Any
+    ) -> IO[Any]:
+        """Open a file in ``r``/``rb`` or ``w``/``wb`` mode; text modes take ``encoding`` etc."""
+        if mode not in ("r", "rb", "rt", "w", "wb", "wt"):
+            raise OperationNotSupported(f"unsupported mode {mode!r}: use r, rb, w or wb")
+        if mode.startswith("r"):
+            stream = self.open_read(filename)
+            if "b" in mode:
+                return stream
+            return io.TextIOWrapper(stream, **_text_options(kwargs))
+        writer = self.open_write(filename, overwrite=overwrite)
+        if "b" in mode:
+            return writer
+        return TextWriter(writer, **_text_options(kwargs))
+
+    def read(self, filename: str) -> bytes:
+        """The whole content of a file."""
+        with self.open_read(filename) as f:
+            return f.read()
+
+    def write(self, filename: str, content: bytes | str, overwrite: bool = False) -> None:
+        """Write ``content`` (bytes, or str encoded as UTF-8) into a file."""
+        with self.open_write(filename, overwrite=overwrite) as f:
+            f.write(self.as_binary(content))
+
+    def save(
+        self, file_or_wfs: IO[bytes] | FileStorage, filename: str, overwrite: bool = False
+    ) -> str:
+        """Stream a file object or a werkzeug ``FileStorage`` into ``filename``."""
+        stream = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
+        with self.open_write(filename, overwrite=overwrite) as f:
+            copy_stream(stream, f)
+        return filename
+
+    def copy(self, filename: str, target: str, overwrite: bool = False) -> None:
+        """Copy a file within this storage (streaming; object stores copy server-side)."""
+        with self.open_read(filename) as source:
+            self.save(source, target, overwrite=overwrite)
+
+    def move(self, filename: str, target: str, overwrite: bool = False) -> None:
+        """Move a file within this storage: a copy, then the source is deleted."""
+        self.copy(filename, target, overwrite=overwrite)
+        self.delete(filename)
+
+    def serve(self, filename: str) -> Response:
+        """A streamed response with Range, ETag and Last-Modified support."""
+        from ..serving import send_stream
+
+        meta = self.metadata(filename)
+        return send_stream(
+            self.open_read(filename),
+            name=filename,
+            size=meta["size"],
+            mime=meta["mime"],
+            etag=meta["checksum"].partition(":")[2],
+            modified=meta["modified"],
+        )
+
+    def path(self, filename: str) -> str:
+        """A local file system path: only backends with direct file access have one."""
+        raise OperationNotSupported(f"the {type(self).__name__} has no local file paths")
+
+    def as_binary(self, content: bytes | str, encoding: str = "utf8") -> bytes:
+        """Perform content encoding for binary write."""
+        if isinstance(content, str):
+            return content.encode(encoding)
+        if isinstance(content, bytearray | memoryview):
+            return bytes(content)
+        return content
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+def _text_options(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    options = {k: kwargs[k] for k in ("encoding", "errors", "newline") if k in kwargs}
+    options.setdefault("encoding", "utf-8")
+    return options
+
+
+def _entry_points() -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def available_backends() -> list[str]:
+    """The names of every installed backend."""
+    return sorted(_entry_points())
+
+
+def get_backend_class(name: str) -> type[BaseBackend]:
+    """The backend class registered as ``name``, loaded on demand."""
+    eps = _entry_points()
+    if name not in eps:
+        installed = ", ".join(sorted(eps)) or "none"
+        hint = INSTALL_HINTS.get(
+            name, "install the package that provides it (it declares an 'fs.backend' entry point)"
+        )
+        raise BackendNotFound(
+            f"backend {name!r} is not installed (installed: {installed}); to add it: {hint}"
+        )
+    cls = eps[name].load()
+    if not (isinstance(cls, type) and issubclass(cls, BaseBackend)):
+        raise BackendNotFound(f"entry point {name!r} of {ENTRY_POINT_GROUP!r} is not a BaseBackend")
+    return cls
+
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "BaseBackend",
+    "Metadata",
+    "OpenMode",
+    "available_backends",
+    "get_backend_class",
+]

@@ -1,0 +1,125 @@
+"""The configuration cascade: from the Flask config to one storage's settings.
+
+Lowest precedence first: the backend's declared defaults, then global keys (``FS_URL``,
+``FS_ROOT``), then backend-level keys ``FS_{BACKEND}_{KEY}``, then storage-level keys
+``{NAME}_FS_{KEY}``. Global and backend-level ``URL`` and ``ROOT`` are parents: a storage gets
+``{url}/{name}/`` and ``{root}/{name}``; storage-level values are used as they are.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask import Flask
+
+from .errors import ConfigurationError
+
+#: Global keys and their defaults (``FS_SERVE`` defaults to ``app.debug``, ``FS_ROOT`` to the
+#: instance folder: both are filled in by :func:`set_global_defaults`).
+GLOBAL_DEFAULTS: dict[str, Any] = {
+    "FS_SERVE": None,
+    "FS_ROOT": None,
+    "FS_PREFIX": None,
+    "FS_URL": None,
+    "FS_BACKEND": "local",
+    "FS_IMAGES_OPTIMIZE": False,
+}
+
+#: Storage-level keys that fs-core itself reads, whatever the backend.
+CORE_KEYS = frozenset({"backend", "url", "allow", "deny"})
+#: Keys given as parents (a folder or URL under which each storage gets its own).
+PARENT_KEYS = ("url", "root")
+
+
+class Config(dict[str, Any]):
+    """The configuration of one storage: a dict whose keys are also attributes."""
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self[key] = value
+
+
+def set_global_defaults(app: Flask) -> None:
+    """Fill in every global ``FS_*`` key the application did not set."""
+    for key, value in GLOBAL_DEFAULTS.items():
+        app.config.setdefault(key, value)
+    if app.config["FS_SERVE"] is None:
+        app.config["FS_SERVE"] = app.debug
+    if app.config["FS_ROOT"] is None:
+        app.config["FS_ROOT"] = os.path.join(app.instance_path, "fs")
+
+
+def config_key_prefix(storage_name: str) -> str:
+    """``avatars`` → ``AVATARS_FS_``: the prefix of a storage's own keys."""
+    return f"{storage_name.upper().replace('-', '_')}_FS_"
+
+
+def backend_name_for(app: Flask, storage_name: str) -> str:
+    """The backend a storage uses: ``{NAME}_FS_BACKEND``, else ``FS_BACKEND``."""
+    name = app.config.get(config_key_prefix(storage_name) + "BACKEND") or app.config["FS_BACKEND"]
+    if not isinstance(name, str):
+        raise ConfigurationError(f"storage {storage_name!r}: BACKEND must be a str, not {name!r}")
+    return name
+
+
+def _prefixed(config: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    return {k[len(prefix) :].lower(): v for k, v in config.items() if k.startswith(prefix)}
+
+
+def _as_parent(value: str, name: str, *, url: bool) -> str:
+    if url:
+        return value.rstrip("/") + f"/{name}/"
+    return os.path.join(value, name)
+
+
+def resolve_config(
+    app: Flask,
+    storage_name: str,
+    backend_name: str,
+    backend_settings: Mapping[str, Any],
+    parent_keys: Iterable[str] = PARENT_KEYS,
+) -> Config:
+    """Compute one storage's settings from the application config.
+
+    ``backend_settings`` are the backend's declared keys (lower case) with their defaults; any
+    other key set for this storage or its backend is a :class:`ConfigurationError`.
+    """
+    cfg = app.config
+    allowed = CORE_KEYS | set(backend_settings)
+    result = Config(backend_settings)
+    backend_level = _prefixed(cfg, f"FS_{backend_name.upper()}_")
+    storage_level = _prefixed(cfg, config_key_prefix(storage_name))
+
+    for level, values in (
+        ("FS_" + backend_name.upper(), backend_level),
+        ("storage", storage_level),
+    ):
+        unknown = sorted(set(values) - allowed)
+        if unknown:
+            keys = ", ".join(k.upper() for k in unknown)
+            known = ", ".join(sorted(k.upper() for k in allowed))
+            raise ConfigurationError(
+                f"storage {storage_name!r} ({backend_name} backend): unknown setting(s) {keys} "
+                f"at {level} level; known settings are {known}"
+            )
+
+    for key in parent_keys:
+        if key not in allowed:
+            continue
+        parent = backend_level.pop(key, None) or cfg.get(f"FS_{key.upper()}")
+        if parent:
+            result[key] = _as_parent(str(parent), storage_name, url=key == "url")
+    result.update(backend_level)
+    result.update(storage_level)
+    result.setdefault("url", None)
+    result.setdefault("allow", ())
+    result.setdefault("deny", ())
+    result["backend"] = backend_name
+    return result

@@ -1,0 +1,69 @@
+"""Every error flask-fs raises derives from :class:`FSError`.
+
+The five errors of the original Flask-FS keep their names; the others narrow down what went
+wrong so that callers can catch exactly what they can handle.
+"""
+
+from __future__ import annotations
+
+
+class FSError(Exception):
+    """Base class for all Flask-FS exceptions."""
+
+
+class FileExists(FSError):
+    """Raised when trying to overwrite an existing file."""
+
+
+class FileNotFound(FSError):
+    """Raised when trying to access a non existent file."""
+
+
+class UploadNotAllowed(FSError):
+    """Raised when trying to upload into a storage where upload is not allowed."""
+
+
+class UnauthorizedFileType(UploadNotAllowed):
+    """Raised when trying to upload a file type that the storage does not accept."""
+
+
+class OperationNotSupported(FSError):
+    """Raised when trying to perform an operation not supported by the current backend."""
+
+
+class InvalidFilename(FSError):
+    """Raised for a name that is not a safe storage-relative key (traversal, NUL, backslash...)."""
+
+
+class ConfigurationError(FSError):
+    """Raised at ``init_app`` for a setting that is unknown, missing or malformed."""
+
+
+class BackendNotFound(ConfigurationError):
+    """Raised at ``init_app`` when a storage asks for a backend that is not installed."""
+
+
+class UnknownStorage(FSError):
+    """Raised by :func:`flask_fs.by_name` for a name that no initialised storage has."""
+
+
+class BackendError(FSError):
+    """Raised when the storage backend fails (I/O error, server unreachable, ...).
+
+    The message names the storage and the underlying cause, kept as ``__cause__``.
+    """
+
+
+__all__ = [
+    "BackendError",
+    "BackendNotFound",
+    "ConfigurationError",
+    "FSError",
+    "FileExists",
+    "FileNotFound",
+    "InvalidFilename",
+    "OperationNotSupported",
+    "UnauthorizedFileType",
+    "UnknownStorage",
+    "UploadNotAllowed",
+]

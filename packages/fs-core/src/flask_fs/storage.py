@@ -1,0 +1,347 @@
+"""The :class:`Storage`: one named set of files, whatever backend holds them."""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar
+from urllib.parse import quote
+
+from flask import Flask, has_request_context, url_for
+from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response
+
+from .backends import BaseBackend, Metadata, get_backend_class
+from .config import Config, backend_name_for, resolve_config
+from .errors import BackendError, ConfigurationError, FSError, InvalidFilename, UnauthorizedFileType
+from .extensions import DEFAULTS, Extensions, contains_extension, normalize_extensions
+from .names import clean_filename, extension_of, join_name, validate_name, validate_prefix
+from .serving import harden
+from .state import ConfiguredStorage, get_state, register
+
+if TYPE_CHECKING:
+    from .state import FSState
+
+__all__ = ["Config", "Storage"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+Prefix = str | Callable[[], str] | None
+
+_STORAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def _wrap_os_errors(method: Callable[P, R]) -> Callable[P, R]:
+    """Turn an ``OSError`` escaping a backend into a :class:`BackendError` naming the storage."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except OSError as exc:
+            storage = args[0]
+            raise BackendError(f"storage {storage.name!r}: {exc}") from exc  # type: ignore[attr-defined]
+
+    return wrapper
+
+
+class Storage:
+    """A single set of files, independent of the others.
+
+    All configuration is stored on the application (found with :data:`flask.current_app`), so a
+    storage declared once at import time can be used by several applications.
+
+    :param name: The name of this storage; letters, digits, ``_`` and ``-``.
+    :param extensions: The extensions uploads may have (e.g. ``TEXT + DOCUMENTS + IMAGES``),
+        overridden by the ``{NAME}_FS_ALLOW`` and ``{NAME}_FS_DENY`` settings.
+    :param upload_to: A folder, or a callable returning one, that :meth:`save` puts files in.
+    :param overwrite: Whether existing files may be overwritten by default.
+    """
+
+    def __init__(
+        self,
+        name: str = "files",
+        extensions: Extensions = DEFAULTS,
+        upload_to: Prefix = None,
+        overwrite: bool = False,
+    ) -> None:
+        if not isinstance(name, str) or not _STORAGE_NAME.match(name):
+            raise ConfigurationError(
+                f"invalid storage name {name!r}: use letters, digits, '_' and '-'"
+            )
+        self.name = name
+        self.extensions = normalize_extensions(extensions)
+        self.upload_to = upload_to
+        self.overwrite = overwrite
+
+    def __repr__(self) -> str:
+        return f"<Storage {self.name!r}>"
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def configure(self, app: Flask) -> None:
+        """Load this storage's configuration from ``app`` and instantiate its backend.
+
+        Settings are looked up as ``{NAME}_FS_{KEY}``, then ``FS_{BACKEND}_{KEY}``, then the
+        global ``FS_{KEY}``, then the backend's default (see :mod:`flask_fs.config`).
+        """
+        backend_name = backend_name_for(app, self.name)
+        backend_class = get_backend_class(backend_name)
+        config = resolve_config(app, self.name, backend_name, backend_class.settings)
+        backend = backend_class(self.name, config)
+        register(app, ConfiguredStorage(self, config, backend))
+
+    def _configured(self, state: FSState | None = None) -> ConfiguredStorage:
+        state = state or get_state()
+        configured = state.storages.get(self.name)
+        if configured is None or configured.storage is not self:
+            raise FSError(f"storage {self.name!r} is not initialised: pass it to init_app()")
+        return configured
+
+    @property
+    def config(self) -> Config:
+        """This storage's resolved settings for the current application."""
+        return self._configured().config
+
+    @property
+    def backend(self) -> BaseBackend:
+        """This storage's backend for the current application."""
+        return self._configured().backend
+
+    def _overwrite(self, overwrite: bool | None) -> bool:
+        return self.overwrite if overwrite is None else overwrite
+
+    # -- URLs ----------------------------------------------------------------------------------
+
+    @property
+    def _serving(self) -> bool:
+        return get_state().serving
+
+    @property
+    def base_url(self) -> str | None:
+        """The public URL of this storage's root, or ``None`` when it has none."""
+        if self.config.url:
+            return str(self.config.url)
+        if self._serving:
+            # The route is /<fs>/<path:filename>: build it for a one-letter name and drop it.
+            return url_for("fs.get_file", fs=self.name, filename="_")[:-1]
+        return None
+
+    @property
+    def has_url(self) -> bool:
+        """Whether this storage has a public URL."""
+        return bool(self.config.url) or self._serving
+
+    def url(self, filename: str, external: bool = False) -> str | None:
+        """The URL a file is (or would be) served at; ``None`` when the storage has no URL.
+
+        :param external: If True, an absolute URL (for the serving view).
+        """
+        filename = validate_name(filename)
+        if self.config.url:
+            return str(self.config.url).rstrip("/") + "/" + quote(filename)
+        if self._serving:
+            return url_for("fs.get_file", fs=self.name, filename=filename, _external=external)
+        return None
+
+    # -- reading and writing -------------------------------------------------------------------
+
+    @_wrap_os_errors
+    def exists(self, filename: str) -> bool:
+        """Whether a file exists."""
+        return self.backend.exists(validate_name(filename))
+
+    def __contains__(self, filename: str) -> bool:
+        return self.exists(filename)
+
+    @_wrap_os_errors
+    def read(self, filename: str) -> bytes:
+        """The content of a file; :class:`FileNotFound` if it does not exist."""
+        return self.backend.read(validate_name(filename))
+
+    @_wrap_os_errors
+    def write(
+        self, filename: str, content: bytes | str | IO[bytes], overwrite: bool | None = None
+    ) -> str:
+        """Write ``content`` (bytes, str or a binary file object) into a file.
+
+        :raises FileExists: if the file exists and overwriting is not allowed.
+        """
+        filename = validate_name(filename)
+        if isinstance(content, str | bytes | bytearray | memoryview):
+            self.backend.write(filename, content, overwrite=self._overwrite(overwrite))
+        else:
+            self.backend.save(content, filename, overwrite=self._overwrite(overwrite))
+        return filename
+
+    @_wrap_os_errors
+    def open(
+        self, filename: str, mode: str = "r", overwrite: bool | None = None, **kwargs: Any
+    ) -> IO[Any]:
+        """Open a file and return a file object (modes ``r``, ``rb``, ``w``, ``wb``).
+
+        A file opened for writing appears only when it is closed; if the ``with`` block raises,
+        nothing is written.
+
+        :raises FileNotFound: if reading a file that does not exist.
+        """
+        return self.backend.open(
+            validate_name(filename), mode, overwrite=self._overwrite(overwrite), **kwargs
+        )
+
+    @_wrap_os_errors
+    def delete(self, filename: str) -> None:
+        """Delete a file; :class:`FileNotFound` if it does not exist."""
+        self.backend.delete(validate_name(filename))
+
+    def list_files(self, prefix: str | None = None) -> Iterator[str]:
+        """Yield every file name in the storage (optionally only those under ``prefix``)."""
+        start = validate_prefix(prefix) if prefix else ""
+        try:
+            yield from self.backend.list_files(start)
+        except OSError as exc:
+            raise BackendError(f"storage {self.name!r}: {exc}") from exc
+
+    @_wrap_os_errors
+    def metadata(self, filename: str) -> Metadata:
+        """A file's ``checksum`` (``algo:hex``), ``size``, ``mime`` and ``modified`` time."""
+        return self.backend.metadata(validate_name(filename))
+
+    def path(self, filename: str) -> str:
+        """The absolute local path of a file, which need not exist.
+
+        :raises OperationNotSupported: when the backend has no direct file access.
+        """
+        return self.backend.path(validate_name(filename))
+
+    @_wrap_os_errors
+    def serve(self, filename: str) -> Response:
+        """A response serving the file (Range, ETag and Last-Modified aware).
+
+        Needs a request context: ranges and conditional headers come from the request.
+        """
+        if not has_request_context():
+            raise FSError(f"storage {self.name!r}: serve() needs a request context")
+        return harden(self.backend.serve(validate_name(filename)))
+
+    # -- copies --------------------------------------------------------------------------------
+
+    @_wrap_os_errors
+    def copy(
+        self,
+        filename: str,
+        target: str | None = None,
+        *,
+        to: Storage | None = None,
+        overwrite: bool | None = None,
+    ) -> str:
+        """Copy a file to ``target`` in this storage or in the storage ``to`` (streaming)."""
+        source, target, destination = self._copy_args(filename, target, to)
+        allow = destination._overwrite(overwrite)
+        if destination is self:
+            self.backend.copy(source, target, overwrite=allow)
+        else:
+            with self.backend.open_read(source) as stream:
+                destination.backend.save(stream, target, overwrite=allow)
+        return target
+
+    @_wrap_os_errors
+    def move(
+        self,
+        filename: str,
+        target: str | None = None,
+        *,
+        to: Storage | None = None,
+        overwrite: bool | None = None,
+    ) -> str:
+        """Move a file to ``target`` in this storage or in the storage ``to``."""
+        source, target, destination = self._copy_args(filename, target, to)
+        if destination is self:
+            self.backend.move(source, target, overwrite=self._overwrite(overwrite))
+        else:
+            self.copy(source, target, to=destination, overwrite=overwrite)
+            self.backend.delete(source)
+        return target
+
+    def _copy_args(
+        self, filename: str, target: str | None, to: Storage | None
+    ) -> tuple[str, str, Storage]:
+        source = validate_name(filename)
+        destination = to or self
+        target = validate_name(target) if target is not None else source
+        if destination is self and target == source:
+            raise InvalidFilename(f"cannot copy {source!r} onto itself")
+        return source, target, destination
+
+    # -- uploads -------------------------------------------------------------------------------
+
+    def extension_allowed(self, ext: str) -> bool:
+        """Whether files with this extension (without the dot, any case) may be uploaded."""
+        config = self.config
+        if contains_extension(normalize_extensions(config.deny or ()), ext):
+            return False
+        if contains_extension(normalize_extensions(config.allow or ()), ext):
+            return True
+        return contains_extension(self.extensions, ext)
+
+    def file_allowed(self, storage: Any, basename: str) -> bool:
+        """Whether ``storage`` (a ``FileStorage`` or file) may be saved as ``basename``.
+
+        The default checks the extension only; override it to check more.
+        """
+        return self.extension_allowed(extension_of(basename))
+
+    @_wrap_os_errors
+    def save(
+        self,
+        file_or_wfs: FileStorage | IO[bytes],
+        filename: str | None = None,
+        prefix: Prefix = None,
+        overwrite: bool | None = None,
+    ) -> str:
+        """Save a file or a werkzeug ``FileStorage``; return its name in the storage.
+
+        :param filename: The name to save under. Optional with a ``FileStorage``, whose
+            client-supplied name is then cleaned (see :func:`flask_fs.names.clean_filename`).
+        :param prefix: A folder, or a callable returning one; defaults to ``upload_to``.
+        :param overwrite: Overrides the storage's default.
+        :raises UnauthorizedFileType: if the file type is not allowed.
+        :raises FileExists: if the file exists and overwriting is not allowed.
+        """
+        if filename is None:
+            if not isinstance(file_or_wfs, FileStorage):
+                raise InvalidFilename(
+                    "filename is required to save a file that is not a FileStorage"
+                )
+            filename = clean_filename(file_or_wfs.filename)
+        else:
+            filename = validate_name(filename)
+        if not self.file_allowed(file_or_wfs, filename):
+            ext = extension_of(filename)
+            raise UnauthorizedFileType(
+                f"storage {self.name!r} does not accept "
+                f"{'.' + ext if ext else 'extension-less'} files"
+            )
+        folder = self.upload_to if prefix is None else prefix
+        if callable(folder):
+            folder = folder()
+        name = join_name(folder, filename)
+        self.backend.save(file_or_wfs, name, overwrite=self._overwrite(overwrite))
+        return name
+
+    def resolve_conflict(self, target_folder: str, basename: str) -> str:
+        """A free ``basename`` in ``target_folder``: ``name_1.ext``, ``name_2.ext``...
+
+        :param target_folder: The folder, relative to the storage (``""`` for its root).
+        :param basename: The file's original basename.
+        """
+        stem, ext = posixpath.splitext(basename)
+        count = 0
+        while True:
+            count += 1
+            candidate = f"{stem}_{count}{ext}"
+            if not self.exists(join_name(target_folder, candidate)):
+                return candidate

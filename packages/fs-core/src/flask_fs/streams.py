@@ -1,0 +1,114 @@
+"""File objects that backends return from ``open``.
+
+A write stream is *committed* when it is closed normally and *discarded* when the ``with`` block
+that holds it raises (or when it is garbage-collected unclosed): a half-written file is never
+published. Backends supply the two callbacks; this module holds the shared state machine.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from types import TracebackType
+from typing import IO, Any
+
+CHUNK_SIZE = 1024 * 1024
+
+
+class CommittingWriter(io.BufferedIOBase):
+    """A write stream over ``raw``: ``commit`` is called on close, ``discard`` on error."""
+
+    def __init__(
+        self,
+        raw: IO[bytes],
+        commit: Callable[[], None],
+        discard: Callable[[], None],
+        name: str = "",
+    ) -> None:
+        super().__init__()
+        self._raw = raw
+        self._commit = commit
+        self._discard = discard
+        self.name = name
+        self._done = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self.closed:
+            raise ValueError("write to closed file")
+        return self._raw.write(data)
+
+    def flush(self) -> None:
+        if not self._done:
+            self._raw.flush()
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def discard(self) -> None:
+        """Abandon what was written: nothing is published."""
+        if self._done:
+            return
+        self._done = True
+        try:
+            self._raw.close()
+        finally:
+            self._discard()
+            super().close()
+
+    def close(self) -> None:
+        """Publish what was written."""
+        if self._done:
+            super().close()
+            return
+        self._done = True
+        try:
+            self._raw.close()
+            self._commit()
+        except BaseException:
+            self._discard()
+            raise
+        finally:
+            super().close()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.discard()
+        else:
+            self.close()
+
+    def __del__(self) -> None:
+        # An unclosed writer that is collected was abandoned half-way: drop it.
+        if not self._done:
+            self.discard()
+
+
+class TextWriter(io.TextIOWrapper):
+    """Text mode over a :class:`CommittingWriter`: an exception in ``with`` discards the file."""
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None and isinstance(self.buffer, CommittingWriter):
+            self.buffer.discard()
+        super().__exit__(exc_type, exc, tb)
+
+
+def copy_stream(source: IO[bytes], target: IO[bytes], chunk_size: int = CHUNK_SIZE) -> int:
+    """Copy ``source`` into ``target`` chunk by chunk; return the number of bytes copied."""
+    total = 0
+    read = getattr(source, "read1", source.read)
+    while chunk := read(chunk_size):
+        target.write(chunk)
+        total += len(chunk)
+    return total

@@ -1,0 +1,85 @@
+"""Fixtures of the conformance suite: a Flask app with fresh storages of the backend under test."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from flask_fs import ALL, Storage, init_app
+from flask_fs.config import config_key_prefix
+from flask_fs.errors import FSError
+
+
+def _unique_name(label: str) -> str:
+    return f"{label}{uuid.uuid4().hex[:10]}"
+
+
+class ConformanceFixtures:
+    """The fixtures of every conformance test; a backend's test class overrides the first three."""
+
+    @pytest.fixture
+    def fs_backend(self) -> str:
+        """The entry-point name of the backend under test."""
+        pytest.fail("the conformance suite needs an `fs_backend` fixture naming the backend")
+
+    @pytest.fixture
+    def fs_settings(self) -> dict[str, Any]:
+        """Storage-level settings (upper-case keys, as ``{NAME}_FS_{KEY}`` takes them)."""
+        return {}
+
+    @pytest.fixture
+    def fs_large_file_size(self) -> int:
+        """Size in bytes of the file the streaming tests write and read."""
+        return 64 * 1024 * 1024
+
+    @pytest.fixture
+    def fs_app(self, fs_backend: str, fs_settings: dict[str, Any], tmp_path: Path) -> Flask:
+        app = Flask("flask_fs_conformance", instance_path=str(tmp_path / "instance"))
+        app.config.update(TESTING=True, FS_SERVE=True, SERVER_NAME="fs.test")
+        app.config["FS_ROOT"] = str(tmp_path / "fs")
+        app.config["FS_BACKEND"] = fs_backend
+        app.extensions["fs_conformance_settings"] = dict(fs_settings)
+        return app
+
+    def _make_storage(self, app: Flask, label: str, **kwargs: Any) -> Storage:
+        storage = Storage(_unique_name(label), ALL, **kwargs)
+        prefix = config_key_prefix(storage.name)
+        for key, value in app.extensions["fs_conformance_settings"].items():
+            app.config[prefix + key.upper()] = value
+        init_app(app, storage)
+        return storage
+
+    @pytest.fixture
+    def storage(self, fs_app: Flask) -> Iterator[Storage]:
+        """A fresh, empty storage of the backend under test, inside a request context."""
+        storage = self._make_storage(fs_app, "conformance")
+        with fs_app.test_request_context():
+            yield storage
+            _empty(storage)
+
+    @pytest.fixture
+    def other_storage(self, fs_app: Flask, storage: Storage) -> Iterator[Storage]:
+        """A second storage of the same backend, for copies between storages."""
+        other = self._make_storage(fs_app, "other")
+        yield other
+        _empty(other)
+
+    @pytest.fixture
+    def overwriting_storage(self, fs_app: Flask, storage: Storage) -> Iterator[Storage]:
+        """A storage declared with ``overwrite=True``."""
+        other = self._make_storage(fs_app, "overwriting", overwrite=True)
+        yield other
+        _empty(other)
+
+
+def _empty(storage: Storage) -> None:
+    """Delete what a test left, so object stores do not accumulate test data."""
+    for name in list(storage.list_files()):
+        with contextlib.suppress(FSError):
+            storage.delete(name)

@@ -1,0 +1,79 @@
+"""Backends are found through the ``fs.backend`` entry-point group, third parties' included."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+import flask_fs as fs
+from flask_fs.backends import BaseBackend, available_backends, get_backend_class
+from flask_fs.errors import BackendNotFound
+from flask_fs.testing import BackendConformance
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture
+def memory_backend_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Install tests/memory_backend.py as a distribution that declares an entry point."""
+    site = tmp_path / "site"
+    dist_info = site / "fs_memory_test-1.0.dist-info"
+    dist_info.mkdir(parents=True)
+    shutil.copy(HERE / "memory_backend.py", site / "fs_memory_test.py")
+    (dist_info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: fs-memory-test\nVersion: 1.0\n"
+    )
+    (dist_info / "entry_points.txt").write_text(
+        "[fs.backend]\nmemory = fs_memory_test:MemoryBackend\nbroken = fs_memory_test:_LOCK\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+
+
+def test_local_is_registered() -> None:
+    assert "local" in available_backends()
+    cls = get_backend_class("local")
+    assert cls.__module__ == "flask_fs.backends.local"
+    assert issubclass(cls, BaseBackend)
+
+
+@pytest.mark.usefixtures("memory_backend_installed")
+def test_a_third_party_backend_is_found_by_name(app: Flask) -> None:
+    assert {"local", "memory"} <= set(available_backends())
+    app.config["FS_BACKEND"] = "memory"
+    files = fs.Storage("thirdparty")
+    fs.init_app(app, files)
+    with app.app_context():
+        assert type(files.backend).__name__ == "MemoryBackend"
+        files.write("a.txt", b"in memory")
+        assert files.read("a.txt") == b"in memory"
+
+
+@pytest.mark.usefixtures("memory_backend_installed")
+def test_an_entry_point_that_is_not_a_backend_is_refused() -> None:
+    with pytest.raises(BackendNotFound, match="not a BaseBackend"):
+        get_backend_class("broken")
+
+
+def test_base_backend_is_abstract() -> None:
+    with pytest.raises(TypeError):
+        BaseBackend("x", {})  # type: ignore[abstract]
+
+
+@pytest.mark.usefixtures("memory_backend_installed")
+class TestMemoryBackendConformance(BackendConformance):
+    """A backend that relies on every default of BaseBackend passes the suite too."""
+
+    @pytest.fixture
+    def fs_backend(self) -> str:
+        return "memory"
+
+    @pytest.fixture
+    def fs_large_file_size(self) -> int:
+        return 8 * 1024 * 1024
+
+    @pytest.fixture
+    def fs_memory_limit(self) -> int:
+        return 64 * 1024 * 1024  # it keeps files in memory, by design

@@ -1,0 +1,230 @@
+"""The local file system backend (fs-local).
+
+Writes are atomic: data goes to a temporary file in the target's directory, which is then
+published with ``os.replace`` (overwrite allowed) or ``os.link`` (create only: the file system
+refuses an existing name, so concurrent writers cannot both win). Readers never see half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import IO, Any, ClassVar, cast
+
+from flask import send_file
+from werkzeug.wrappers import Response
+
+from flask_fs.backends import BaseBackend, Metadata
+from flask_fs.errors import (
+    BackendError,
+    ConfigurationError,
+    FileExists,
+    FileNotFound,
+    InvalidFilename,
+)
+from flask_fs.serving import download_options, guess_mime
+from flask_fs.streams import CHUNK_SIZE, CommittingWriter
+
+__version__ = "1.0.0"
+
+_TEMP_PREFIX = ".fs-tmp-"
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: Files are published with the permissions ``open()`` would give them, not mkstemp's 0600.
+_FILE_MODE = 0o666 & ~_current_umask()
+
+
+class LocalBackend(BaseBackend):
+    """A local file system storage.
+
+    Expect the following settings:
+
+    - ``root``: The file system root (default ``{FS_ROOT}/{storage name}``).
+    """
+
+    settings: ClassVar[dict[str, Any]] = {"root": None}
+
+    def __init__(self, name: str, config: Any) -> None:
+        super().__init__(name, config)
+        root = config.get("root")
+        if not root:
+            raise ConfigurationError(f"storage {name!r}: the local backend needs ROOT")
+        self.root: str = os.path.abspath(os.fspath(root))
+
+    # -- names to paths ------------------------------------------------------------------------
+
+    def _real_root(self) -> str:
+        return os.path.realpath(self.root)
+
+    def _contained(self, path: str, filename: str) -> str:
+        real_root = self._real_root()
+        real = os.path.realpath(path)
+        if real != real_root and not real.startswith(real_root + os.sep):
+            raise InvalidFilename(
+                f"{filename!r} resolves outside the root of storage {self.name!r}"
+            )
+        return path
+
+    def path(self, filename: str) -> str:
+        """Return the full path for a given filename in the storage.
+
+        Symbolic links are resolved: a name that leads outside the root is refused.
+        """
+        return self._contained(os.path.join(self.root, *filename.split("/")), filename)
+
+    def _file_path(self, filename: str) -> str:
+        path = self.path(filename)
+        if not os.path.isfile(path):
+            raise FileNotFound(f"{filename!r} not found in storage {self.name!r}")
+        return path
+
+    # -- required operations -------------------------------------------------------------------
+
+    def exists(self, filename: str) -> bool:
+        return os.path.isfile(self.path(filename))
+
+    def open_read(self, filename: str) -> IO[bytes]:
+        try:
+            return open(self._file_path(filename), "rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise FileNotFound(f"{filename!r} not found in storage {self.name!r}") from None
+
+    def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
+        target = self.path(filename)
+        directory = self._make_parents(target, filename)
+        if not overwrite and os.path.lexists(target):
+            # Early answer only: the link below is what enforces it.
+            raise FileExists(f"{filename!r} already exists in storage {self.name!r}")
+        fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=directory)
+        os.fchmod(fd, _FILE_MODE)
+        raw = os.fdopen(fd, "wb")
+
+        def commit() -> None:
+            self._publish(temp, target, filename, overwrite)
+
+        def discard() -> None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+
+        return cast("IO[bytes]", CommittingWriter(raw, commit, discard, name=filename))
+
+    def delete(self, filename: str) -> None:
+        path = self._file_path(filename)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            raise FileNotFound(f"{filename!r} not found in storage {self.name!r}") from None
+        self._prune_empty_parents(os.path.dirname(path))
+
+    def list_files(self, prefix: str = "") -> Iterator[str]:
+        folder, _, _ = prefix.rpartition("/")
+        start = self.path(folder) if folder else self.root
+        if not os.path.isdir(start):
+            return
+        for dirpath, dirnames, filenames in os.walk(start):
+            dirnames.sort()
+            rel = os.path.relpath(dirpath, self.root)
+            base = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+            for filename in sorted(filenames):
+                if filename.startswith(_TEMP_PREFIX):
+                    continue
+                name = base + filename
+                if name.startswith(prefix):
+                    yield name
+
+    def metadata(self, filename: str) -> Metadata:
+        path = self._file_path(filename)
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            stat = os.fstat(f.fileno())
+            while chunk := f.read(CHUNK_SIZE):
+                digest.update(chunk)
+        return Metadata(
+            checksum=f"sha256:{digest.hexdigest()}",
+            size=stat.st_size,
+            mime=guess_mime(filename),
+            modified=datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc),
+        )
+
+    # -- faster than the defaults --------------------------------------------------------------
+
+    def move(self, filename: str, target: str, overwrite: bool = False) -> None:
+        source = self._file_path(filename)
+        destination = self.path(target)
+        self._make_parents(destination, target)
+        self._publish(source, destination, target, overwrite)
+        self._prune_empty_parents(os.path.dirname(source))
+
+    def serve(self, filename: str) -> Response:
+        """Serve files for storages with direct file access (werkzeug's ``send_file``)."""
+        path = self._file_path(filename)
+        mime = guess_mime(filename)
+        return send_file(
+            path, mimetype=mime, conditional=True, etag=True, max_age=None,
+            **download_options(filename, mime),
+        )  # fmt: skip
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _make_parents(self, target: str, filename: str) -> str:
+        directory = os.path.dirname(target)
+        try:
+            os.makedirs(directory, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise InvalidFilename(
+                f"{filename!r}: a parent folder is a file in storage {self.name!r}"
+            ) from None
+        self._contained(directory, filename)
+        return directory
+
+    def _publish(self, source: str, target: str, filename: str, overwrite: bool) -> None:
+        """Give the finished file ``source`` the name ``target``, atomically."""
+        try:
+            if overwrite:
+                if os.path.isdir(target):
+                    raise FileExists(f"{filename!r} is a folder in storage {self.name!r}")
+                os.replace(source, target)
+                return
+            try:
+                os.link(source, target)
+            except FileExistsError:
+                raise FileExists(f"{filename!r} already exists in storage {self.name!r}") from None
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+                    raise
+                self._rename_exclusive(source, target, filename)
+                return
+            os.unlink(source)
+        except FileExists:
+            raise
+        except OSError as exc:
+            raise BackendError(f"storage {self.name!r}: cannot write {filename!r}: {exc}") from exc
+
+    def _rename_exclusive(self, source: str, target: str, filename: str) -> None:
+        """For file systems without hard links: claim the name with O_EXCL, then replace it."""
+        try:
+            os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            raise FileExists(f"{filename!r} already exists in storage {self.name!r}") from None
+        os.replace(source, target)
+
+    def _prune_empty_parents(self, directory: str) -> None:
+        """Remove folders left empty by a delete or a move, up to (not including) the root."""
+        root = self.root
+        while directory != root and directory.startswith(root + os.sep):
+            try:
+                os.rmdir(directory)
+            except OSError:
+                return
+            directory = os.path.dirname(directory)

@@ -1,0 +1,162 @@
+"""What is particular to the local backend: paths, atomic publishing, symlinks, permissions."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import flask_fs as fs
+from flask_fs.backends.local import LocalBackend
+from flask_fs.errors import ConfigurationError, FileExists, FSError, InvalidFilename
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Path:
+    """A folder holding only the storage root: anything else appearing in it escaped."""
+    (tmp_path / "sandbox" / "root").mkdir(parents=True)
+    return tmp_path / "sandbox"
+
+
+@pytest.fixture
+def files(sandbox: Path) -> Iterator[fs.Storage]:
+    app = Flask(__name__, instance_path=str(sandbox.parent / "instance"))
+    app.config["FILES_FS_ROOT"] = str(sandbox / "root")
+    files = fs.Storage("files", fs.ALL)
+    fs.init_app(app, files)
+    with app.test_request_context():
+        yield files
+
+
+def _all_paths(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+def test_path_and_files_on_disk(files: fs.Storage, sandbox: Path) -> None:
+    files.write("a/b.txt", b"x")
+    assert files.path("a/b.txt") == str(sandbox / "root" / "a" / "b.txt")
+    assert (sandbox / "root" / "a" / "b.txt").read_bytes() == b"x"
+
+
+def test_root_is_required() -> None:
+    with pytest.raises(ConfigurationError, match="ROOT"):
+        LocalBackend("x", {"root": None})
+
+
+def test_published_files_follow_the_umask(files: fs.Storage, sandbox: Path) -> None:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    files.write("a.txt", b"x")
+    mode = stat.S_IMODE((sandbox / "root" / "a.txt").stat().st_mode)
+    assert mode == 0o666 & ~mask
+
+
+def test_no_temporary_file_is_left_or_listed(files: fs.Storage, sandbox: Path) -> None:
+    writer = files.open("a.txt", "wb")
+    writer.write(b"in progress")
+    temps = [p for p in _all_paths(sandbox / "root") if ".fs-tmp-" in p]
+    assert len(temps) == 1
+    assert list(files.list_files()) == []
+    writer.close()
+    with pytest.raises(FileExists), files.open("a.txt", "wb", overwrite=False) as f:
+        f.write(b"refused")
+    with pytest.raises(ValueError, match="boom"), files.open("b.txt", "wb") as f:
+        f.write(b"dropped")
+        raise ValueError("boom")
+    assert _all_paths(sandbox / "root") == {"a.txt"}
+
+
+def test_an_abandoned_writer_is_discarded(files: fs.Storage, sandbox: Path) -> None:
+    writer = files.open("a.txt", "wb")
+    writer.write(b"never closed")
+    del writer
+    assert _all_paths(sandbox / "root") == set()
+
+
+def test_empty_folders_are_pruned_after_delete_and_move(files: fs.Storage, sandbox: Path) -> None:
+    files.write("a/b/c.txt", b"x")
+    files.write("a/keep.txt", b"x")
+    files.move("a/b/c.txt", "d/c.txt")
+    assert _all_paths(sandbox / "root") == {"a", "a/keep.txt", "d", "d/c.txt"}
+    files.delete("d/c.txt")
+    files.delete("a/keep.txt")
+    assert _all_paths(sandbox / "root") == set()
+
+
+def test_symlinks_cannot_lead_out_of_the_root(files: fs.Storage, sandbox: Path) -> None:
+    outside = sandbox / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(b"secret")
+    os.symlink(outside, sandbox / "root" / "link")
+    os.symlink(outside / "secret.txt", sandbox / "root" / "secret.txt")
+    for name in ("link/secret.txt", "secret.txt", "link/new.txt"):
+        with pytest.raises(InvalidFilename, match="outside the root"):
+            files.read(name)
+        with pytest.raises(InvalidFilename, match="outside the root"):
+            files.write(name, b"x", overwrite=True)
+    with pytest.raises(InvalidFilename):
+        files.save(io.BytesIO(b"x"), "new.txt", prefix="link")
+    assert _all_paths(outside) == {"secret.txt"}
+    assert (outside / "secret.txt").read_bytes() == b"secret"
+
+
+def test_symlinks_inside_the_root_are_followed(files: fs.Storage, sandbox: Path) -> None:
+    files.write("real/a.txt", b"x")
+    os.symlink(sandbox / "root" / "real", sandbox / "root" / "alias")
+    assert files.read("alias/a.txt") == b"x"
+
+
+def test_a_file_where_a_folder_is_expected(files: fs.Storage) -> None:
+    files.write("a", b"x")
+    with pytest.raises(InvalidFilename, match="parent folder is a file"):
+        files.write("a/b.txt", b"y")
+    files.write("dir/x.txt", b"x")
+    with pytest.raises(FileExists):
+        files.write("dir", b"y", overwrite=True)
+
+
+def test_serve_uses_the_file_on_disk(files: fs.Storage) -> None:
+    files.write("a.txt", b"hello")
+    response = files.serve("a.txt")
+    response.direct_passthrough = False
+    assert response.get_data() == b"hello"
+    assert response.headers["ETag"]
+    response.close()
+
+
+@pytest.mark.parametrize("chars", ["ascii", "unicode"])
+def test_ten_thousand_generated_names_never_escape(
+    files: fs.Storage, sandbox: Path, chars: str
+) -> None:
+    tokens = ["a", "b", ".", "..", "/", "\\", "\x00", ":", "~", " ", "$", "%2e", "é", "\n"]
+    names = (
+        st.lists(st.sampled_from(tokens), max_size=10).map("".join)
+        if chars == "ascii"
+        else st.text(st.characters(codec="utf-8"), max_size=16)
+    )
+    accepted: set[str] = set()
+
+    @settings(
+        max_examples=5_000,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(name=names)
+    def check(name: str) -> None:
+        try:
+            files.write(name, b"x", overwrite=True)
+        except FSError:
+            return
+        accepted.add(name)
+
+    check()
+    outside = _all_paths(sandbox) - {"root"}
+    assert all(path.startswith("root" + os.sep) for path in outside)
+    assert set(files.list_files()) <= accepted
