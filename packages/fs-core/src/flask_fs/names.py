@@ -29,11 +29,12 @@ def validate_name(name: object) -> str:
         raise InvalidFilename("a file name cannot be empty")
     if "\\" in name:
         raise InvalidFilename(f"{name!r}: backslashes are not allowed in a file name")
-    for char in name:
-        if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
-            raise InvalidFilename(
-                f"{name!r}: control or unassigned character {char!r} in file name"
-            )
+    if not (name.isascii() and name.isprintable()):  # printable ASCII needs no closer look
+        for char in name:
+            if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
+                raise InvalidFilename(
+                    f"{name!r}: control or unassigned character {char!r} in file name"
+                )
     if name.startswith("/"):
         raise InvalidFilename(f"{name!r}: a file name must be relative to the storage")
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:

@@ -11,7 +11,8 @@ import contextlib
 import errno
 import hashlib
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, cast
@@ -35,16 +36,6 @@ __version__ = "1.0.0"
 _TEMP_PREFIX = ".fs-tmp-"
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-#: Files are published with the permissions ``open()`` would give them, not mkstemp's 0600.
-_FILE_MODE = 0o666 & ~_current_umask()
-
-
 class LocalBackend(BaseBackend):
     """A local file system storage.
 
@@ -64,24 +55,33 @@ class LocalBackend(BaseBackend):
 
     # -- names to paths ------------------------------------------------------------------------
 
-    def _real_root(self) -> str:
-        return os.path.realpath(self.root)
+    def path(self, filename: str) -> str:
+        """Return the full path for a given filename in the storage.
 
-    def _contained(self, path: str, filename: str) -> str:
-        real_root = self._real_root()
+        Symbolic links are followed: a name that leads outside the root is refused.
+        """
+        parts = filename.split("/")
+        path = os.path.join(self.root, *parts)
+        # Only a symlink below the root can lead out of it: look for one, one lstat per existing
+        # component (cheaper than resolving the whole path on every operation).
+        current = self.root
+        for part in parts:
+            current = os.path.join(current, part)
+            try:
+                if stat.S_ISLNK(os.lstat(current).st_mode):
+                    return self._resolved_inside(path, filename)
+            except (FileNotFoundError, NotADirectoryError):
+                break  # nothing below a missing component exists, so no link either
+        return path
+
+    def _resolved_inside(self, path: str, filename: str) -> str:
+        real_root = os.path.realpath(self.root)
         real = os.path.realpath(path)
-        if real != real_root and not real.startswith(real_root + os.sep):
+        if not real.startswith(real_root + os.sep):
             raise InvalidFilename(
                 f"{filename!r} resolves outside the root of storage {self.name!r}"
             )
         return path
-
-    def path(self, filename: str) -> str:
-        """Return the full path for a given filename in the storage.
-
-        Symbolic links are resolved: a name that leads outside the root is refused.
-        """
-        return self._contained(os.path.join(self.root, *filename.split("/")), filename)
 
     def _file_path(self, filename: str) -> str:
         path = self.path(filename)
@@ -96,19 +96,25 @@ class LocalBackend(BaseBackend):
 
     def open_read(self, filename: str) -> IO[bytes]:
         try:
-            return open(self._file_path(filename), "rb")
+            return open(self.path(filename), "rb")
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise FileNotFound(f"{filename!r} not found in storage {self.name!r}") from None
 
     def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
         target = self.path(filename)
-        directory = self._make_parents(target, filename)
         if not overwrite and os.path.lexists(target):
-            # Early answer only: the link below is what enforces it.
+            # An early answer, before any data is sent; the link at commit is what enforces it.
             raise FileExists(f"{filename!r} already exists in storage {self.name!r}")
-        fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=directory)
-        os.fchmod(fd, _FILE_MODE)
-        raw = os.fdopen(fd, "wb")
+        directory = os.path.dirname(target)
+        temp = os.path.join(directory, _TEMP_PREFIX + secrets.token_hex(8))
+        # "xb" like open() does: the umask applies, so files get the usual permissions.
+        try:
+            raw = open(temp, "xb")  # noqa: SIM115 - closed by the CommittingWriter
+        except FileNotFoundError:  # first file in this folder
+            self._make_parents(target, filename)
+            raw = open(temp, "xb")  # noqa: SIM115
+        except NotADirectoryError:
+            raise self._parent_is_a_file(filename) from None
 
         def commit() -> None:
             self._publish(temp, target, filename, overwrite)
@@ -182,11 +188,11 @@ class LocalBackend(BaseBackend):
         try:
             os.makedirs(directory, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
-            raise InvalidFilename(
-                f"{filename!r}: a parent folder is a file in storage {self.name!r}"
-            ) from None
-        self._contained(directory, filename)
+            raise self._parent_is_a_file(filename) from None
         return directory
+
+    def _parent_is_a_file(self, filename: str) -> InvalidFilename:
+        return InvalidFilename(f"{filename!r}: a parent folder is a file in storage {self.name!r}")
 
     def _publish(self, source: str, target: str, filename: str, overwrite: bool) -> None:
         """Give the finished file ``source`` the name ``target``, atomically."""

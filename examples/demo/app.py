@@ -1,0 +1,96 @@
+"""The flask-fs demo: upload, list, download and delete files on the local backend.
+
+Run it with ``hatch run demo`` and open http://127.0.0.1:5000. Files go to ``instance/fs/``
+next to this file unless ``FS_ROOT`` is set; any flask-fs setting can be given as an
+environment variable prefixed with ``FLASK_`` (e.g. ``FLASK_FILES_FS_BACKEND=s3``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+import flask_fs as fs
+from flask_fs.errors import FileExists, FileNotFound, FSError, InvalidFilename, UploadNotAllowed
+
+HERE = Path(__file__).resolve().parent
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+
+files = fs.Storage("files", fs.AllExcept(fs.SCRIPTS + fs.EXECUTABLES))
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the demo application (``config`` overrides the defaults, for tests)."""
+    app = Flask(__name__, root_path=str(HERE), instance_path=str(HERE / "instance"))
+    app.config.update(
+        SECRET_KEY="demo-only-not-secret",  # noqa: S106 - flash messages of a local demo
+        FS_SERVE=True,
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+    )
+    app.config.from_prefixed_env()
+    app.config.update(config or {})
+    fs.init_app(app, files)
+
+    @app.get("/")
+    def index() -> str:
+        listing = []
+        for name in files.list_files():
+            try:
+                meta = files.metadata(name)
+            except FileNotFound:  # deleted meanwhile
+                continue
+            listing.append({"name": name, "url": files.url(name), **meta})
+        return render_template("index.html", files=listing, max_mb=MAX_UPLOAD_BYTES // 2**20)
+
+    @app.post("/upload")
+    def upload() -> Response:
+        uploads = [f for f in request.files.getlist("files") if f.filename]
+        if not uploads:
+            flash("Choose at least one file to upload.", "error")
+        for upload in uploads:
+            try:
+                name = files.save(upload)
+            except UploadNotAllowed:
+                flash(f"{upload.filename}: this type of file is not allowed.", "error")
+            except FileExists:
+                flash(f"{upload.filename}: a file with this name already exists.", "error")
+            except InvalidFilename as exc:
+                flash(f"{upload.filename}: {exc}", "error")
+            else:
+                flash(f"Uploaded {name}.", "success")
+        return redirect(url_for("index"))
+
+    @app.post("/delete/<path:name>")
+    def delete(name: str) -> Response:
+        try:
+            files.delete(name)
+        except (FileNotFound, InvalidFilename):
+            abort(404)
+        flash(f"Deleted {name}.", "success")
+        return redirect(url_for("index"))
+
+    @app.errorhandler(413)
+    def too_large(_: Exception) -> Response:
+        flash(f"That upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB.", "error")
+        return redirect(url_for("index"))
+
+    @app.errorhandler(FSError)
+    def storage_error(exc: FSError) -> tuple[str, int]:
+        return render_template("error.html", error=exc), 500
+
+    @app.template_filter("filesize")
+    def filesize(size: int) -> str:
+        value = float(size)
+        for unit in ("B", "KB", "MB", "GB"):
+            if value < 1024 or unit == "GB":
+                return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+            value /= 1024
+        return f"{size} B"
+
+    return app
+
+
+app = create_app()
