@@ -146,7 +146,7 @@ def _fetch(app: Flask, path: str, size: int) -> Work:
     threading.Thread(target=server.run, daemon=True).start()
 
     def work() -> float:
-        connection = HTTPConnection("127.0.0.1", server.effective_port)  # type: ignore[union-attr]
+        connection = HTTPConnection("127.0.0.1", server.effective_port)
         connection.request("GET", path)
         response = connection.getresponse()
         assert response.status == 200, response.status

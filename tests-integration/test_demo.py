@@ -1,4 +1,4 @@
-"""The demo application, driven through HTTP with Flask's test client (a browser test comes later)."""
+"""The demo application driven over HTTP with Flask's test client."""
 
 from __future__ import annotations
 
