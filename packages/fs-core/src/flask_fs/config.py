@@ -89,7 +89,7 @@ def resolve_config(
     """Compute one storage's settings from the application config.
 
     ``backend_settings`` are the backend's declared keys (lower case) with their defaults; any
-    other key set for this storage or its backend is a :class:`ConfigurationError`.
+    other key set for this storage or its backend is a :class:`~flask_fs.errors.ConfigurationError`.
     """
     cfg = app.config
     allowed = CORE_KEYS | set(backend_settings)

@@ -35,7 +35,7 @@ _STORAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 def _wrap_os_errors(method: Callable[P, R]) -> Callable[P, R]:
-    """Turn an ``OSError`` escaping a backend into a :class:`BackendError` naming the storage."""
+    """Turn an ``OSError`` escaping a backend into a :class:`~flask_fs.errors.BackendError` naming the storage."""
 
     @functools.wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -159,7 +159,7 @@ class Storage:
 
     @_wrap_os_errors
     def read(self, filename: str) -> bytes:
-        """The content of a file; :class:`FileNotFound` if it does not exist."""
+        """The content of a file; :class:`~flask_fs.errors.FileNotFound` if it does not exist."""
         return self.backend.read(validate_name(filename))
 
     @_wrap_os_errors
@@ -194,7 +194,7 @@ class Storage:
 
     @_wrap_os_errors
     def delete(self, filename: str) -> None:
-        """Delete a file; :class:`FileNotFound` if it does not exist."""
+        """Delete a file; :class:`~flask_fs.errors.FileNotFound` if it does not exist."""
         self.backend.delete(validate_name(filename))
 
     def list_files(self, prefix: str | None = None) -> Iterator[str]:
