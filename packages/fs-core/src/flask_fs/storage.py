@@ -35,7 +35,7 @@ _STORAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 def _wrap_os_errors(method: Callable[P, R]) -> Callable[P, R]:
-    """Turn an ``OSError`` escaping a backend into a :class:`~flask_fs.errors.BackendError` naming the storage."""
+    """Turn an ``OSError`` escaping a backend into a :class:`~flask_fs.errors.BackendError`."""
 
     @functools.wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:

@@ -75,19 +75,25 @@ class BaseBackend(ABC):
 
     @abstractmethod
     def open_read(self, filename: str) -> IO[bytes]:
-        """A binary stream of the file; raise :class:`~flask_fs.errors.FileNotFound` if it does not exist."""
+        """A binary stream of the file.
+
+        :raises ~flask_fs.errors.FileNotFound: if it does not exist.
+        """
 
     @abstractmethod
     def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
         """A binary write stream, published on ``close()`` and dropped if the ``with`` fails.
 
-        With ``overwrite=False``, publishing raises :class:`~flask_fs.errors.FileExists` if the name exists:
-        the check is made by the file system or the server at publish time, not beforehand.
+        With ``overwrite=False``, publishing raises :class:`~flask_fs.errors.FileExists` if the
+        name exists: the file system or the server checks it at publish time, not beforehand.
         """
 
     @abstractmethod
     def delete(self, filename: str) -> None:
-        """Delete exactly this file; raise :class:`~flask_fs.errors.FileNotFound` if it does not exist."""
+        """Delete exactly this file.
+
+        :raises ~flask_fs.errors.FileNotFound: if it does not exist.
+        """
 
     @abstractmethod
     def list_files(self, prefix: str = "") -> Iterator[str]:
