@@ -98,11 +98,15 @@ def test_refused_uploads_raise_and_store_nothing(app: Flask) -> None:
 def test_file_allowed_can_be_overridden(app: Flask) -> None:
     class SmallFiles(fs.Storage):
         def file_allowed(self, storage: FileStorage, basename: str) -> bool:
-            return super().file_allowed(storage, basename) and len(storage.read()) < 4
+            size = storage.stream.seek(0, 2)
+            storage.stream.seek(0)
+            return super().file_allowed(storage, basename) and size < 4
 
     small = SmallFiles("small", fs.ALL)
     fs.init_app(app, small)
     with app.app_context():
         assert small.save(FileStorage(io.BytesIO(b"abc"), "ok.txt")) == "ok.txt"
+        assert small.read("ok.txt") == b"abc"
         with pytest.raises(UnauthorizedFileType):
             small.save(FileStorage(io.BytesIO(b"abcdef"), "big.txt"))
+        assert not small.exists("big.txt")

@@ -63,6 +63,7 @@ def harden(response: Response) -> Response:
     """Headers every served file gets, whatever backend produced the response."""
     response.headers["X-Content-Type-Options"] = "nosniff"
     disposition = response.headers.get("Content-Disposition", "")
-    if is_active(response.mimetype) and not disposition.startswith("attachment"):
+    serves_content = response.status_code < 300
+    if serves_content and is_active(response.mimetype) and not disposition.startswith("attachment"):
         response.headers["Content-Disposition"] = "attachment"
     return response
