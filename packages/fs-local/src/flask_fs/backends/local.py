@@ -142,12 +142,14 @@ class LocalBackend(BaseBackend):
             dirnames.sort()
             rel = os.path.relpath(dirpath, self.root)
             base = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+            whole_folder = base.startswith(prefix)  # else only some names match the prefix
             for filename in sorted(filenames):
                 if filename.startswith(_TEMP_PREFIX):
                     continue
-                name = base + filename
-                if name.startswith(prefix):
-                    yield name
+                if whole_folder or (base + filename).startswith(prefix):
+                    yield base + filename
+            if not whole_folder:  # the top folder: descend only where names can match
+                dirnames[:] = [d for d in dirnames if (base + d).startswith(prefix)]
 
     def metadata(self, filename: str) -> Metadata:
         path = self._file_path(filename)
