@@ -107,6 +107,7 @@ def main(script: str, sizes: dict[str, tuple[int, int, str]]) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", nargs="*", help="run only these cases")
+    parser.add_argument("--dir", help="where to work (default: the system's temporary folder)")
     args = parser.parse_args()
     if args.child:
         name, impl, workdir, size = args.child
@@ -121,7 +122,7 @@ def main(script: str, sizes: dict[str, tuple[int, int, str]]) -> None:
         if args.only and name not in args.only:
             continue
         size = quick if args.quick else full
-        with tempfile.TemporaryDirectory(prefix="flask-fs-bench-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="flask-fs-bench-", dir=args.dir) as tmp:
             workdir = Path(tmp)
             if name in SETUPS:
                 SETUPS[name](workdir, size)

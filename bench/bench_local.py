@@ -2,6 +2,7 @@
 
     hatch run bench:local            # 1 GB files, 10,000 small files, 100,000 names
     hatch run bench:local --quick    # a smoke run with small sizes
+    hatch run bench:local --dir /dev/shm --only small small-atomic   # without disk noise
 
 Rates are MB/s (large files) or op/s (small files: one write and one read; listing: names);
 "ratio" is flask-fs / raw (higher is better, 1.00x = as fast as raw); RSS is the peak growth of

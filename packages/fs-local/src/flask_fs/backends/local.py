@@ -36,6 +36,13 @@ __version__ = "1.0.0"
 _TEMP_PREFIX = ".fs-tmp-"
 
 
+def _stat_or_none(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
 class LocalBackend(BaseBackend):
     """A local file system storage.
 
@@ -60,19 +67,31 @@ class LocalBackend(BaseBackend):
 
         Symbolic links are followed: a name that leads outside the root is refused.
         """
-        parts = filename.split("/")
-        path = os.path.join(self.root, *parts)
-        # Only a symlink below the root can lead out of it: look for one, one lstat per existing
-        # component (cheaper than resolving the whole path on every operation).
+        return self._lookup(filename)[0]
+
+    def _lookup(self, filename: str) -> tuple[str, os.stat_result | None]:
+        """The path of ``filename`` and its ``lstat`` (``None`` if it does not exist).
+
+        Only a symlink below the root can lead out of it, so each existing component is
+        lstat-ed (cheaper than resolving the whole path on every operation) and the path is
+        resolved only when one of them is a link.
+        """
         current = self.root
-        for part in parts:
-            current = os.path.join(current, part)
+        info: os.stat_result | None = None
+        missing = False
+        for part in filename.split("/"):
+            current += os.sep + part
+            if missing:
+                continue  # below a missing component nothing exists, so no link either
             try:
-                if stat.S_ISLNK(os.lstat(current).st_mode):
-                    return self._resolved_inside(path, filename)
+                info = os.lstat(current)
             except (FileNotFoundError, NotADirectoryError):
-                break  # nothing below a missing component exists, so no link either
-        return path
+                info, missing = None, True
+                continue
+            if stat.S_ISLNK(info.st_mode):
+                path = self.root + os.sep + filename.replace("/", os.sep)
+                return self._resolved_inside(path, filename), _stat_or_none(path)
+        return current, info
 
     def _resolved_inside(self, path: str, filename: str) -> str:
         real_root = os.path.realpath(self.root)
@@ -92,7 +111,8 @@ class LocalBackend(BaseBackend):
     # -- required operations -------------------------------------------------------------------
 
     def exists(self, filename: str) -> bool:
-        return os.path.isfile(self.path(filename))
+        info = self._lookup(filename)[1]
+        return info is not None and stat.S_ISREG(info.st_mode)
 
     def open_read(self, filename: str) -> IO[bytes]:
         try:
@@ -101,8 +121,8 @@ class LocalBackend(BaseBackend):
             raise FileNotFound(f"{filename!r} not found in storage {self.name!r}") from None
 
     def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
-        target = self.path(filename)
-        if not overwrite and os.path.lexists(target):
+        target, info = self._lookup(filename)
+        if not overwrite and info is not None:
             # An early answer, before any data is sent; the link at commit is what enforces it.
             raise FileExists(f"{filename!r} already exists in storage {self.name!r}")
         directory = os.path.dirname(target)
