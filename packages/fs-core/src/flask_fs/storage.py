@@ -133,16 +133,22 @@ class Storage:
     @property
     def has_url(self) -> bool:
         """Whether this storage has a public URL."""
-        return bool(self.config.url) or self._serving
+        return bool(self.config.url) or self.backend.has_signed_urls or self._serving
 
     def url(self, filename: str, external: bool = False) -> str | None:
         """The URL a file is (or would be) served at; ``None`` when the storage has no URL.
+
+        In order: the configured ``URL``; a signed, expiring URL when the backend gives them
+        (S3, Swift); the serving view's URL when ``FS_SERVE`` is on.
 
         :param external: If True, an absolute URL (for the serving view).
         """
         filename = validate_name(filename)
         if self.config.url:
             return str(self.config.url).rstrip("/") + "/" + quote(filename)
+        signed = self.backend.signed_url(filename)
+        if signed:
+            return signed
         if self._serving:
             return url_for("fs.get_file", fs=self.name, filename=filename, _external=external)
         return None

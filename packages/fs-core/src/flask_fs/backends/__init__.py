@@ -164,6 +164,15 @@ class BaseBackend(ABC):
             modified=meta["modified"],
         )
 
+    def signed_url(self, filename: str) -> str | None:
+        """A signed, expiring URL for the file, when the backend is configured to give one."""
+        return None
+
+    @property
+    def has_signed_urls(self) -> bool:
+        """Whether :meth:`signed_url` gives URLs (object stores, when so configured)."""
+        return False
+
     def path(self, filename: str) -> str:
         """A local file system path: only backends with direct file access have one."""
         raise OperationNotSupported(f"the {type(self).__name__} has no local file paths")

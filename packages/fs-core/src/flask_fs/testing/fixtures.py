@@ -30,7 +30,11 @@ class ConformanceFixtures:
 
     @pytest.fixture
     def fs_settings(self) -> dict[str, Any]:
-        """Storage-level settings (upper-case keys, as ``{NAME}_FS_{KEY}`` takes them)."""
+        """Storage-level settings (upper-case keys, as ``{NAME}_FS_{KEY}`` takes them).
+
+        In string values, ``{name}`` is replaced by each storage's name, e.g.
+        ``{"BUCKET": "tests", "PREFIX": "{name}/"}`` gives every storage its own prefix.
+        """
         return {}
 
     @pytest.fixture
@@ -51,6 +55,8 @@ class ConformanceFixtures:
         storage = Storage(_unique_name(label), ALL, **kwargs)
         prefix = config_key_prefix(storage.name)
         for key, value in app.extensions["fs_conformance_settings"].items():
+            if isinstance(value, str):
+                value = value.replace("{name}", storage.name)
             app.config[prefix + key.upper()] = value
         init_app(app, storage)
         return storage

@@ -1,0 +1,113 @@
+"""Real servers for the tests, on 127.0.0.1, started by the project's own scripts (services/).
+
+A fixture uses the server its environment variable names when it is set (for example a
+`docker compose up` service) and otherwise installs (once per machine) and starts one for the
+test session. A server that cannot be started is an error: a test needing it never silently passes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SERVICES = Path(__file__).resolve().parent / "services"
+SERVICES_DIR = Path(os.environ.get("FS_SERVICES_DIR", "/tmp/fs-services"))
+
+
+@dataclass(frozen=True)
+class S3Server:
+    """How to reach an S3 server."""
+
+    name: str
+    endpoint: str
+    access_key: str
+    secret_key: str
+    region: str = "us-east-1"
+
+
+def _run_service(script: str, install: str, venv: str) -> Iterator[None]:
+    """Install (if its venv is missing) and start a service; stop it when the session ends."""
+    path = SERVICES / script
+    if not (SERVICES_DIR / venv / "bin").exists():
+        subprocess.run(["bash", str(path), install], check=True)
+    subprocess.run(["bash", str(path), "stop"], check=False, capture_output=True)
+    started = subprocess.run(["bash", str(path), "start"], capture_output=True, text=True)
+    if started.returncode != 0:
+        pytest.fail(f"{script} start failed:\n{started.stdout}\n{started.stderr}", pytrace=False)
+    try:
+        yield
+    finally:
+        subprocess.run(["bash", str(path), "stop"], check=False, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def seaweed_service() -> Iterator[None]:
+    """SeaweedFS (S3 gateway on :18333): a real, on-disk server that checks signatures."""
+    yield from _run_service("seaweed_s3.sh", "install", "seaweedvenv")
+
+
+@pytest.fixture(scope="session")
+def moto_service() -> Iterator[None]:
+    """moto's ``moto_server`` (S3 on :15001), in memory."""
+    yield from _run_service("moto_s3.sh", "install", "motovenv")
+
+
+@pytest.fixture(scope="session")
+def swift_service() -> Iterator[None]:
+    """OpenStack Swift all-in-one (proxy on :18080: native API and s3api)."""
+    yield from _run_service("swift_saio.sh", "install-pip", "swiftvenv")
+
+
+def external_s3() -> S3Server | None:
+    """The S3 server named by ``FS_TEST_S3_ENDPOINT`` (and ``_ACCESS_KEY``...), if any."""
+    endpoint = os.environ.get("FS_TEST_S3_ENDPOINT")
+    if not endpoint:
+        return None
+    return S3Server(
+        "external",
+        endpoint,
+        os.environ.get("FS_TEST_S3_ACCESS_KEY", "test"),
+        os.environ.get("FS_TEST_S3_SECRET_KEY", "test"),
+        os.environ.get("FS_TEST_S3_REGION", "us-east-1"),
+    )
+
+
+#: The local S3 servers and the fixture that starts each.
+LOCAL_S3_SERVERS = {
+    "seaweed": (
+        "seaweed_service",
+        S3Server("seaweed", "http://127.0.0.1:18333", "seaweedtest", "seaweedsecret"),
+    ),
+    "moto": ("moto_service", S3Server("moto", "http://127.0.0.1:15001", "test", "test")),
+    "swift-s3api": (
+        "swift_service",
+        S3Server("swift-s3api", "http://127.0.0.1:18080", "test:tester", "testing"),
+    ),
+}
+
+
+def s3_server_names() -> list[str]:
+    """The S3 servers the suite runs on: the external one if named, else the three local ones."""
+    return ["external"] if external_s3() else list(LOCAL_S3_SERVERS)
+
+
+@pytest.fixture(scope="session")
+def s3_server(request: pytest.FixtureRequest) -> S3Server:
+    """One S3 server, started if needed; parametrize it with :func:`s3_server_names`."""
+    external = external_s3()
+    if external is not None:
+        return external
+    fixture_name, server = LOCAL_S3_SERVERS[request.param]
+    request.getfixturevalue(fixture_name)
+    return server
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that takes ``s3_server`` once per S3 server."""
+    if "s3_server" in metafunc.fixturenames:
+        metafunc.parametrize("s3_server", s3_server_names(), indirect=True, scope="session")

@@ -1,0 +1,576 @@
+"""The Amazon S3 backend (fs-s3): AWS and any S3-compatible server, through boto3.
+
+- Uploads of streams go through boto3's transfer manager (parts sent in parallel, bounded memory,
+  failed multipart uploads aborted); small contents are one ``PutObject``.
+- ``overwrite=False`` is enforced by the server: ``If-None-Match: *`` on ``PutObject``,
+  ``CompleteMultipartUpload`` and ``CopyObject`` (an event hook on a second client adds it, since
+  the transfer manager does not pass it through).
+- A SHA-256 of the content is computed while it is sent and stored with the object (user
+  metadata for single requests, an object tag for streamed uploads): an S3 ETag is not a
+  checksum of the content once an upload has parts.
+- Reads stream the body; a read stream can seek (a ranged GET), which is how ``serve`` answers
+  Range requests without downloading what comes before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import queue
+import threading
+from collections.abc import Iterator, Mapping
+from typing import IO, Any, ClassVar, cast
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from flask import redirect
+from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response
+
+from flask_fs.backends import BaseBackend, Metadata
+from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound
+from flask_fs.serving import guess_mime, send_stream
+from flask_fs.streams import CHUNK_SIZE, CommittingWriter
+
+__version__ = "1.0.0"
+
+MiB = 1024 * 1024
+#: The largest object ``CopyObject`` copies in one request.
+MAX_SINGLE_COPY = 5 * 1024**3
+CHECKSUM_KEY = "sha256"
+
+_MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
+_PRECONDITION_CODES = {"412", "PreconditionFailed"}
+
+
+class S3Backend(BaseBackend):
+    """An Amazon S3 backend (compatible with any S3-like API).
+
+    Expect the following settings:
+
+    - ``endpoint``: The S3 API endpoint (default: AWS)
+    - ``region``: The region to work on
+    - ``access_key``: The AWS credential access key
+    - ``secret_key``: The AWS credential secret key
+
+    and optionally ``bucket`` (default: the storage name), ``prefix`` (a key prefix, so storages
+    can share a bucket), ``create_bucket``, ``addressing_style``, ``session_token``,
+    ``client_config`` (botocore ``Config`` options: retries, timeouts...), ``client_options``
+    (``boto3.client`` options: ``verify``, ``use_ssl``...), ``object_parameters`` (sent with
+    every upload: ``ACL``, ``CacheControl``, ``ContentDisposition``...), ``multipart_threshold``,
+    ``multipart_chunksize``, ``max_concurrency``, ``signed_urls``, ``signed_url_expiry``,
+    ``serve_redirect`` and ``conditional_copy`` (server-side copies that must not overwrite, for
+    servers that honour ``If-None-Match`` on ``CopyObject``, such as AWS).
+    """
+
+    settings: ClassVar[dict[str, Any]] = {
+        "endpoint": None,
+        "region": None,
+        "access_key": None,
+        "secret_key": None,
+        "session_token": None,
+        "bucket": None,
+        "prefix": "",
+        "create_bucket": False,
+        "addressing_style": None,
+        "client_config": {},
+        "client_options": {},
+        "object_parameters": {},
+        "multipart_threshold": 8 * MiB,
+        "multipart_chunksize": 8 * MiB,
+        "max_concurrency": 4,
+        "signed_urls": False,
+        "signed_url_expiry": 3600,
+        "serve_redirect": False,
+        "conditional_copy": False,
+    }
+
+    def __init__(self, name: str, config: Mapping[str, Any]) -> None:
+        super().__init__(name, config)
+        self.bucket: str = config["bucket"] or name
+        prefix = str(config["prefix"] or "").strip("/")
+        self.key_prefix = f"{prefix}/" if prefix else ""
+        self.endpoint: str = config["endpoint"] or "AWS S3"
+        self.object_parameters: dict[str, Any] = dict(config["object_parameters"])
+        concurrency = int(config["max_concurrency"])
+        if concurrency < 1:
+            raise ConfigurationError(f"storage {name!r}: MAX_CONCURRENCY must be at least 1")
+        self.threshold = int(config["multipart_threshold"])
+        self.transfer_config = TransferConfig(
+            multipart_threshold=self.threshold,
+            multipart_chunksize=int(config["multipart_chunksize"]),
+            max_concurrency=concurrency,
+            max_io_queue=concurrency * 2,
+            io_chunksize=256 * 1024,
+            preferred_transfer_client="classic",
+        )
+        # s3transfer's memory bounds, which boto3's constructor does not take: parts of a
+        # non-seekable stream held in memory at once (the default, 10, is 80 MiB per upload).
+        self.transfer_config.max_in_memory_upload_chunks = concurrency
+        self.transfer_config.max_in_memory_download_chunks = concurrency
+        session = boto3.session.Session(
+            aws_access_key_id=config["access_key"],
+            aws_secret_access_key=config["secret_key"],
+            aws_session_token=config["session_token"],
+            region_name=config["region"],
+        )
+        client_config = Config(
+            connect_timeout=5,
+            read_timeout=60,
+            retries={"max_attempts": 4, "mode": "standard"},
+            max_pool_connections=max(10, concurrency * 2 + 2),
+            s3={"addressing_style": config["addressing_style"] or "auto"},
+        ).merge(Config(**config["client_config"]))
+        options = {"endpoint_url": config["endpoint"], "config": client_config}
+        options.update(config["client_options"])
+        self.client = session.client("s3", **options)
+        # The same client, but every create refuses an existing key (If-None-Match: *), so that
+        # the transfer manager's PutObject/CompleteMultipartUpload calls are conditional too.
+        self.create_only_client = session.client("s3", **options)
+        for operation in ("PutObject", "CompleteMultipartUpload", "CopyObject"):
+            self.create_only_client.meta.events.register(
+                f"before-parameter-build.s3.{operation}", _if_none_match
+            )
+        self._bucket_ready = not config["create_bucket"]
+        self._bucket_lock = threading.Lock()
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _key(self, filename: str) -> str:
+        return self.key_prefix + filename
+
+    def _client(self, overwrite: bool) -> Any:
+        self._ensure_bucket()
+        return self.client if overwrite else self.create_only_client
+
+    def _ensure_bucket(self) -> None:
+        if self._bucket_ready:
+            return
+        with self._bucket_lock, self._errors():
+            if self._bucket_ready:
+                return
+            params: dict[str, Any] = {"Bucket": self.bucket}
+            region = self.client.meta.region_name
+            if region and region != "us-east-1":
+                params["CreateBucketConfiguration"] = {"LocationConstraint": region}
+            try:
+                self.client.create_bucket(**params)
+            except ClientError as exc:
+                if _code(exc) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise
+            self._bucket_ready = True
+
+    @contextlib.contextmanager
+    def _errors(self, filename: str | None = None) -> Iterator[None]:
+        """Turn boto3's errors into flask-fs errors naming the storage, endpoint and cause."""
+        where = f"storage {self.name!r} (bucket {self.bucket!r} at {self.endpoint})"
+        try:
+            yield
+        except ClientError as exc:
+            code = _code(exc)
+            if code in _MISSING_CODES and filename is not None:
+                raise FileNotFound(f"{filename!r} not found in storage {self.name!r}") from None
+            if code in _PRECONDITION_CODES and filename is not None:
+                raise FileExists(f"{filename!r} already exists in storage {self.name!r}") from None
+            if code == "NoSuchBucket":
+                raise BackendError(f"{where}: the bucket does not exist") from exc
+            message = exc.response.get("Error", {}).get("Message", "")
+            raise BackendError(f"{where}: {code} {message}".rstrip()) from exc
+        except BotoCoreError as exc:
+            raise BackendError(f"{where}: {exc}") from exc
+
+    def _head(self, filename: str) -> dict[str, Any]:
+        self._ensure_bucket()
+        with self._errors(filename):
+            return cast(
+                "dict[str, Any]",
+                self.client.head_object(Bucket=self.bucket, Key=self._key(filename)),
+            )
+
+    def _upload_args(self, filename: str) -> dict[str, Any]:
+        args = {"ContentType": guess_mime(filename)}
+        args.update(self.object_parameters)
+        return args
+
+    # -- required operations -------------------------------------------------------------------
+
+    def exists(self, filename: str) -> bool:
+        try:
+            self._head(filename)
+        except FileNotFound:
+            return False
+        return True
+
+    def open_read(self, filename: str) -> IO[bytes]:
+        reader = _ObjectReader(self, filename)
+        reader.open_body(0)  # FileNotFound now, not at the first read
+        return cast("IO[bytes]", io.BufferedReader(reader, CHUNK_SIZE))
+
+    def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
+        return cast("IO[bytes]", _StreamingUpload(self, filename, overwrite).writer())
+
+    def write(self, filename: str, content: bytes | str, overwrite: bool = False) -> None:
+        data = self.as_binary(content)
+        if len(data) >= self.threshold:
+            self.save(io.BytesIO(data), filename, overwrite=overwrite)
+            return
+        args = self._upload_args(filename)
+        args["Metadata"] = {
+            **args.get("Metadata", {}),
+            CHECKSUM_KEY: hashlib.sha256(data).hexdigest(),
+        }
+        client = self._client(overwrite)
+        with self._errors(filename):
+            client.put_object(Bucket=self.bucket, Key=self._key(filename), Body=data, **args)
+
+    def save(
+        self, file_or_wfs: IO[bytes] | FileStorage, filename: str, overwrite: bool = False
+    ) -> str:
+        stream = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
+        hashing = _HashingReader(stream)
+        self._upload(cast("IO[bytes]", hashing), filename, overwrite)
+        self._store_checksum(filename, hashing.hexdigest())
+        return filename
+
+    def _upload(self, stream: IO[bytes], filename: str, overwrite: bool) -> None:
+        client = self._client(overwrite)
+        with self._errors(filename):
+            client.upload_fileobj(
+                stream,
+                self.bucket,
+                self._key(filename),
+                ExtraArgs=self._upload_args(filename),
+                Config=self.transfer_config,
+            )
+
+    def _store_checksum(self, filename: str, digest: str | None) -> None:
+        """Tag the object with its SHA-256; servers without tagging get it computed on demand."""
+        if digest is None:
+            return
+        tagging = {"TagSet": [{"Key": CHECKSUM_KEY, "Value": digest}]}
+        with contextlib.suppress(ClientError):
+            self.client.put_object_tagging(
+                Bucket=self.bucket, Key=self._key(filename), Tagging=tagging
+            )
+
+    def delete(self, filename: str) -> None:
+        self._head(filename)  # FileNotFound for a missing key: S3 itself says nothing
+        with self._errors(filename):
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(filename))
+
+    def list_files(self, prefix: str = "") -> Iterator[str]:
+        self._ensure_bucket()
+        start = len(self.key_prefix)
+        paginator = self.client.get_paginator("list_objects_v2")
+        with self._errors():
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
+                for item in page.get("Contents", ()):
+                    key = item["Key"]
+                    if not key.endswith("/"):  # folder markers made by other tools
+                        yield key[start:]
+
+    def metadata(self, filename: str) -> Metadata:
+        head = self._head(filename)
+        return Metadata(
+            checksum=f"{CHECKSUM_KEY}:{self._checksum(filename, head)}",
+            size=head["ContentLength"],
+            mime=head.get("ContentType") or guess_mime(filename),
+            modified=head["LastModified"],
+        )
+
+    def _checksum(self, filename: str, head: Mapping[str, Any]) -> str:
+        stored = head.get("Metadata", {}).get(CHECKSUM_KEY)
+        if stored:
+            return str(stored)
+        with contextlib.suppress(ClientError):
+            tags = self.client.get_object_tagging(Bucket=self.bucket, Key=self._key(filename))
+            for tag in tags.get("TagSet", ()):
+                if tag["Key"] == CHECKSUM_KEY:
+                    return str(tag["Value"])
+        digest = hashlib.sha256()  # written by another tool: compute it
+        with self.open_read(filename) as f:
+            while chunk := f.read(CHUNK_SIZE):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    # -- faster than the defaults --------------------------------------------------------------
+
+    def copy(self, filename: str, target: str, overwrite: bool = False) -> None:
+        if not overwrite and not self.config["conditional_copy"]:
+            # Servers disagree on If-None-Match for CopyObject (moto ignores it, Swift's s3api
+            # refuses every such copy), so a create-only copy streams through a conditional
+            # upload, which they honour. AWS users can set CONDITIONAL_COPY for server-side ones.
+            if self.exists(target):
+                raise FileExists(f"{target!r} already exists in storage {self.name!r}")
+            super().copy(filename, target, overwrite=False)
+            return
+        head = self._head(filename)
+        source = {"Bucket": self.bucket, "Key": self._key(filename)}
+        client = self._client(overwrite)
+        with self._errors(target):
+            if head["ContentLength"] <= MAX_SINGLE_COPY:  # server-side, metadata and tags kept
+                client.copy_object(Bucket=self.bucket, Key=self._key(target), CopySource=source)
+                return
+            args = self._upload_args(target)
+            args["Metadata"] = head.get("Metadata", {})
+            client.copy(
+                source, self.bucket, self._key(target), ExtraArgs=args, Config=self.transfer_config
+            )
+        self._store_checksum(target, self._checksum(filename, head))
+
+    def serve(self, filename: str) -> Response:
+        if self.config["serve_redirect"]:
+            self._head(filename)
+            return redirect(self._presign(filename))
+        head = self._head(filename)
+        reader = _ObjectReader(self, filename, size=head["ContentLength"])
+        return send_stream(
+            cast("IO[bytes]", reader),
+            name=filename,
+            size=head["ContentLength"],
+            mime=head.get("ContentType") or guess_mime(filename),
+            etag=head.get("ETag", "").strip('"') or None,
+            modified=head.get("LastModified"),
+        )
+
+    @property
+    def has_signed_urls(self) -> bool:
+        return bool(self.config["signed_urls"])
+
+    def signed_url(self, filename: str) -> str | None:
+        return self._presign(filename) if self.config["signed_urls"] else None
+
+    def _presign(self, filename: str) -> str:
+        with self._errors(filename):
+            return cast(
+                str,
+                self.client.generate_presigned_url(
+                    "get_object",
+                    Params={"Bucket": self.bucket, "Key": self._key(filename)},
+                    ExpiresIn=int(self.config["signed_url_expiry"]),
+                ),
+            )
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _if_none_match(params: dict[str, Any], **_: Any) -> None:
+    params.setdefault("IfNoneMatch", "*")
+
+
+class _ObjectReader(io.RawIOBase):
+    """An object's body as a seekable raw stream: seeking reopens it with a ranged GET."""
+
+    def __init__(self, backend: S3Backend, filename: str, size: int | None = None) -> None:
+        super().__init__()
+        self.backend = backend
+        self.filename = filename
+        self.size = size
+        self.position = 0
+        self.body: Any = None
+
+    def open_body(self, start: int) -> None:
+        params = {"Bucket": self.backend.bucket, "Key": self.backend._key(self.filename)}
+        if start:
+            params["Range"] = f"bytes={start}-"
+        with self.backend._errors(self.filename):
+            response = self.backend.client.get_object(**params)
+        if self.size is None:
+            self.size = start + int(response["ContentLength"])
+        self.body = response["Body"]
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.size is not None and self.position >= self.size:
+            return 0
+        if self.body is None:
+            self.open_body(self.position)
+        view = memoryview(buffer).cast("B")
+        with self.backend._errors(self.filename):
+            data = self.body.read(len(view))
+        view[: len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset += self.position
+        elif whence == io.SEEK_END:
+            if self.size is None:
+                self.open_body(0)
+            offset += cast(int, self.size)
+        if offset != self.position:
+            self._close_body()
+            self.position = max(offset, 0)
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def _close_body(self) -> None:
+        if self.body is not None:
+            self.body.close()
+            self.body = None
+
+    def close(self) -> None:
+        self._close_body()
+        super().close()
+
+
+class _HashingReader(io.RawIOBase):
+    """Passes a stream through, computing its SHA-256 while it is read in order."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        super().__init__()
+        self.stream = stream
+        self.digest: Any = hashlib.sha256()
+        self.hashed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return bool(getattr(self.stream, "seekable", lambda: False)())
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        position = self.stream.tell() - len(data) if self.seekable() else self.hashed
+        if self.digest is not None:
+            if position == self.hashed:
+                self.digest.update(data)
+                self.hashed += len(data)
+            elif position > self.hashed or position + len(data) > self.hashed:
+                self.digest = None  # read out of order: the checksum will be computed later
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self.stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.stream.tell()
+
+    def hexdigest(self) -> str | None:
+        at_end = not self.seekable() or self.hashed == self.stream.seek(0, io.SEEK_END)
+        return self.digest.hexdigest() if self.digest is not None and at_end else None
+
+
+_END = object()
+
+
+class _Abort(Exception):
+    """Raised into the upload thread when the writer is discarded."""
+
+
+class _QueueReader(io.RawIOBase):
+    """The reading end of an in-process pipe: what the transfer manager uploads."""
+
+    def __init__(self, chunks: queue.Queue[Any]) -> None:
+        super().__init__()
+        self.chunks = chunks
+        self.pending = b""
+        self.finished = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending and not self.finished:
+            item = self.chunks.get()
+            if item is _END:
+                self.finished = True
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                self.pending = item
+        count = min(len(buffer), len(self.pending))
+        buffer[:count] = self.pending[:count]
+        self.pending = self.pending[count:]
+        return count
+
+
+class _StreamingUpload:
+    """``open(name, "wb")``: writes go through a bounded queue to an upload running meanwhile."""
+
+    def __init__(self, backend: S3Backend, filename: str, overwrite: bool) -> None:
+        if not overwrite and backend.exists(filename):  # early answer; the server enforces it
+            raise FileExists(f"{filename!r} already exists in storage {backend.name!r}")
+        self.backend = backend
+        self.filename = filename
+        self.overwrite = overwrite
+        self.chunks: queue.Queue[Any] = queue.Queue(maxsize=4)
+        self.digest = hashlib.sha256()
+        self.error: BaseException | None = None
+        reader = io.BufferedReader(_QueueReader(self.chunks), CHUNK_SIZE)
+        self.thread = threading.Thread(target=self._run, args=(reader,), daemon=True)
+        self.thread.start()
+
+    def _run(self, reader: IO[bytes]) -> None:
+        try:
+            self.backend._upload(reader, self.filename, self.overwrite)
+        except BaseException as exc:  # handed to the writer's thread
+            self.error = exc
+            self._drain()
+
+    def _drain(self) -> None:
+        """After a failure, unblock a writer waiting on a full queue."""
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self.chunks.get_nowait()
+
+    def _put(self, item: Any) -> None:
+        while self.error is None:
+            try:
+                self.chunks.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                if not self.thread.is_alive():
+                    break
+        if self.error is not None and not isinstance(self.error, _Abort):
+            raise self.error
+
+    def writer(self) -> CommittingWriter:
+        raw = _QueueWriter(self)
+        return CommittingWriter(cast("IO[bytes]", raw), self._commit, self._discard, self.filename)
+
+    def _commit(self) -> None:
+        self._put(_END)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        self.backend._store_checksum(self.filename, self.digest.hexdigest())
+
+    def _discard(self) -> None:
+        with contextlib.suppress(BaseException):
+            self._put(_Abort("upload discarded"))
+        self.thread.join()
+
+
+class _QueueWriter(io.RawIOBase):
+    def __init__(self, upload: _StreamingUpload) -> None:
+        super().__init__()
+        self.upload = upload
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        if chunk:
+            self.upload.digest.update(chunk)
+            self.upload._put(chunk)
+        return len(chunk)

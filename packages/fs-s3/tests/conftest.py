@@ -1,0 +1,49 @@
+"""Fixtures of fs-s3's tests: a bucket on each S3 server, and raw boto3 clients to check with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+BUCKET = "flask-fs-tests"
+
+
+def raw_client(server: Any) -> Any:
+    """A plain boto3 client for ``server``: what the tests check the backend's work with."""
+    return boto3.client(
+        "s3",
+        endpoint_url=server.endpoint,
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+        region_name=server.region,
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
+    )
+
+
+@pytest.fixture(scope="session")
+def s3(s3_server: Any) -> Any:
+    client = raw_client(s3_server)
+    try:
+        client.create_bucket(Bucket=BUCKET)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+    return client
+
+
+@pytest.fixture
+def s3_settings(s3_server: Any, s3: Any) -> dict[str, Any]:
+    """Storage settings for the server under test; each storage gets its own key prefix."""
+    return {
+        "ENDPOINT": s3_server.endpoint,
+        "REGION": s3_server.region,
+        "ACCESS_KEY": s3_server.access_key,
+        "SECRET_KEY": s3_server.secret_key,
+        "BUCKET": BUCKET,
+        "PREFIX": "{name}/",
+        "ADDRESSING_STYLE": "path",
+    }
