@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +36,12 @@ def _run_service(script: str, install: str, venv: str) -> Iterator[None]:
     path = SERVICES / script
     if not (SERVICES_DIR / venv / "bin").exists():
         subprocess.run(["bash", str(path), install], check=True)
-    subprocess.run(["bash", str(path), "stop"], check=False, capture_output=True)
-    started = subprocess.run(["bash", str(path), "start"], capture_output=True, text=True)
+    for _attempt in range(2):  # a server stopped just before may still hold its ports
+        subprocess.run(["bash", str(path), "stop"], check=False, capture_output=True)
+        started = subprocess.run(["bash", str(path), "start"], capture_output=True, text=True)
+        if started.returncode == 0:
+            break
+        time.sleep(2)
     if started.returncode != 0:
         pytest.fail(f"{script} start failed:\n{started.stdout}\n{started.stderr}", pytrace=False)
     try:
@@ -111,3 +116,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run every test that takes ``s3_server`` once per S3 server."""
     if "s3_server" in metafunc.fixturenames:
         metafunc.parametrize("s3_server", s3_server_names(), indirect=True, scope="session")
+
+
+def _local_s3(request: pytest.FixtureRequest, name: str) -> S3Server:
+    fixture_name, server = LOCAL_S3_SERVERS[name]
+    request.getfixturevalue(fixture_name)
+    return server
+
+
+@pytest.fixture(scope="session")
+def seaweed_s3(request: pytest.FixtureRequest) -> S3Server:
+    """The local SeaweedFS S3 server, for what only a server that checks signatures shows."""
+    return _local_s3(request, "seaweed")
+
+
+@pytest.fixture(scope="session")
+def moto_s3(request: pytest.FixtureRequest) -> S3Server:
+    """The local moto S3 server, for what only it shows (bucket regions)."""
+    return _local_s3(request, "moto")

@@ -25,6 +25,18 @@ def raw_client(server: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
+def bucket() -> str:
+    """The bucket the tests share (each storage has its own prefix in it)."""
+    return BUCKET
+
+
+@pytest.fixture(scope="session")
+def make_raw_client() -> Any:
+    """A factory of plain boto3 clients, given a server."""
+    return raw_client
+
+
+@pytest.fixture(scope="session")
 def s3(s3_server: Any) -> Any:
     client = raw_client(s3_server)
     try:
