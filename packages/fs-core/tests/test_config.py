@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 
 import flask_fs as fs
+from flask_fs import backends
 from flask_fs.config import Config
 from flask_fs.errors import BackendNotFound, ConfigurationError
 
@@ -109,7 +110,10 @@ def test_settings_of_unused_backends_are_ignored(app: Flask) -> None:
     fs.init_app(app, fs.Storage("files"))
 
 
-def test_missing_backend_names_the_extra(app: Flask) -> None:
+def test_missing_backend_names_the_extra(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    installed = backends._entry_points()
+    without_s3 = {name: ep for name, ep in installed.items() if name != "s3"}
+    monkeypatch.setattr(backends, "_entry_points", lambda: without_s3)  # as if fs-s3 were absent
     app.config["AVATARS_FS_BACKEND"] = "s3"
     with pytest.raises(BackendNotFound) as info:
         fs.init_app(app, fs.Storage("avatars"))
