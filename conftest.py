@@ -134,3 +134,19 @@ def seaweed_s3(request: pytest.FixtureRequest) -> S3Server:
 def moto_s3(request: pytest.FixtureRequest) -> S3Server:
     """The local moto S3 server, for what only it shows (bucket regions)."""
     return _local_s3(request, "moto")
+
+
+@pytest.fixture(scope="session")
+def mongo_url(request: pytest.FixtureRequest) -> str:
+    """A MongoDB server: ``FS_TEST_MONGO_URL``, else SecantusDB started on 127.0.0.1:17017."""
+    url = os.environ.get("FS_TEST_MONGO_URL")
+    if url:
+        return url
+    request.getfixturevalue("mongo_service")
+    return "mongodb://127.0.0.1:17017/?directConnection=true"
+
+
+@pytest.fixture(scope="session")
+def mongo_service() -> Iterator[None]:
+    """SecantusDB, a MongoDB-wire server (test-only; GPL, beta)."""
+    yield from _run_service("mongo_secantus.sh", "install", "mongovenv")
