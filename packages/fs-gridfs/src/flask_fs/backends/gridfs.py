@@ -44,7 +44,7 @@ __version__ = "1.0.0"
 CLIENT_DEFAULTS = {"serverSelectionTimeoutMS": 5000, "connectTimeoutMS": 5000}
 #: Bytes of chunks an upload holds before inserting them, and a read asks for at once.
 UPLOAD_BATCH = 8 * 1024 * 1024
-READ_BATCH = 4 * 1024 * 1024
+READ_BATCH = 8 * 1024 * 1024
 
 _clients: dict[tuple[str, tuple[tuple[str, Any], ...]], MongoClient[Any]] = {}
 _clients_lock = threading.Lock()
@@ -292,7 +292,7 @@ class _GridReader(io.RawIOBase):
             self._load_chunk()
             offset = self.position - self.current_start
         count = min(len(buffer), len(self.current) - offset)
-        buffer[:count] = self.current[offset : offset + count]
+        buffer[:count] = memoryview(self.current)[offset : offset + count]
         self.position += count
         return count
 

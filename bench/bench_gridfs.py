@@ -1,0 +1,179 @@
+"""flask-fs's GridFS backend against raw pymongo ``GridFSBucket``, same run, same server.
+
+    hatch run bench:gridfs           # 256 MB save and read, 2,000 small files
+    hatch run bench:gridfs --quick   # a smoke run with small sizes
+
+The server is SecantusDB started by services/mongo_secantus.sh unless FS_BENCH_MONGO_URL names
+one. Both sides use 255 KiB chunks (GridFS's default).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from _harness import Work, case, main, setup
+from flask import Flask
+from gridfs import GridFSBucket
+from pymongo import MongoClient
+
+import flask_fs as fs
+
+MiB = 1024 * 1024
+BLOCK = os.urandom(MiB)
+SMALL = os.urandom(4096)
+URL = os.environ.get("FS_BENCH_MONGO_URL", "mongodb://127.0.0.1:17017/?directConnection=true")
+DATABASE = "flask_fs_bench"
+SERVICES = Path(__file__).resolve().parent.parent / "services"
+files = fs.Storage("bench", fs.ALL)
+
+
+class Source(io.RawIOBase):
+    """``size`` bytes produced on demand, as an upload stream."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = min(len(buffer), self.left, MiB)
+        buffer[:count] = BLOCK[:count]
+        self.left -= count
+        return count
+
+
+def _source(size: int) -> io.BufferedReader:
+    return io.BufferedReader(Source(size), MiB)
+
+
+def _raw_bucket(name: str) -> GridFSBucket:
+    return GridFSBucket(MongoClient(URL)[DATABASE], name)
+
+
+def _app(bucket: str) -> Flask:
+    app = Flask(__name__)
+    app.config.update(BENCH_FS_BACKEND="gridfs", BENCH_FS_MONGO_URL=URL, BENCH_FS_MONGO_DB=DATABASE)
+    app.config["BENCH_FS_BUCKET"] = bucket
+    fs.init_app(app, files)
+    app.app_context().push()  # popped when the child process exits
+    return app
+
+
+def ensure_server() -> None:
+    """Start SecantusDB unless the URL answers already."""
+    try:
+        MongoClient(URL, serverSelectionTimeoutMS=1000).admin.command("ping")
+    except Exception:  # anything means: no server there yet
+        script = SERVICES / "mongo_secantus.sh"
+        venv = Path(os.environ.get("FS_SERVICES_DIR", "/tmp/fs-services")) / "mongovenv"
+        if not venv.exists():
+            subprocess.run(["bash", str(script), "install"], check=True)
+        subprocess.run(["bash", str(script), "start"], check=True)
+
+
+@case("save", "raw")
+def save_raw(workdir: Path, size: int) -> Work:
+    bucket = _raw_bucket(f"raw{uuid.uuid4().hex[:8]}")
+
+    def work() -> float:
+        bucket.upload_from_stream("big.bin", _source(size))
+        return size / MiB
+
+    return work
+
+
+@case("save", "fs")
+def save_fs(workdir: Path, size: int) -> Work:
+    _app(f"fs{uuid.uuid4().hex[:8]}")
+
+    def work() -> float:
+        files.save(_source(size), "big.bin")
+        return size / MiB
+
+    return work
+
+
+@setup("read")
+def read_setup(workdir: Path, size: int) -> None:
+    _raw_bucket("readraw").upload_from_stream("big.bin", _source(size))
+    app = _app("readfs")
+    with app.app_context():
+        files.save(_source(size), "big.bin", overwrite=True)
+
+
+@case("read", "raw")
+def read_raw(workdir: Path, size: int) -> Work:
+    bucket = _raw_bucket("readraw")
+
+    def work() -> float:
+        stream = bucket.open_download_stream_by_name("big.bin")
+        total = 0
+        while chunk := stream.read(MiB):
+            total += len(chunk)
+        assert total >= size
+        return size / MiB
+
+    return work
+
+
+@case("read", "fs")
+def read_fs(workdir: Path, size: int) -> Work:
+    _app("readfs")
+
+    def work() -> float:
+        total = 0
+        with files.open("big.bin", "rb") as f:
+            while chunk := f.read(MiB):
+                total += len(chunk)
+        assert total == size
+        return size / MiB
+
+    return work
+
+
+@case("small", "raw")
+def small_raw(workdir: Path, count: int) -> Work:
+    bucket = _raw_bucket(f"smallraw{uuid.uuid4().hex[:8]}")
+
+    def work() -> float:
+        for i in range(count):
+            bucket.upload_from_stream(f"{i}.bin", SMALL)
+        for i in range(count):
+            assert len(bucket.open_download_stream_by_name(f"{i}.bin").read()) == len(SMALL)
+        return count
+
+    return work
+
+
+@case("small", "fs")
+def small_fs(workdir: Path, count: int) -> Work:
+    _app(f"smallfs{uuid.uuid4().hex[:8]}")
+
+    def work() -> float:
+        for i in range(count):
+            files.write(f"{i}.bin", SMALL)
+        for i in range(count):
+            assert len(files.read(f"{i}.bin")) == len(SMALL)
+        return count
+
+    return work
+
+
+if __name__ == "__main__":
+    if "--child" not in sys.argv:
+        ensure_server()
+    main(
+        __file__,
+        {
+            "save": (256 * MiB, 16 * MiB, "MB/s"),
+            "read": (256 * MiB, 16 * MiB, "MB/s"),
+            "small": (2_000, 100, "op/s"),
+        },
+    )
