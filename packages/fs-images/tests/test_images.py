@@ -1,0 +1,143 @@
+"""Thumbnails, resizing and optimisation: formats kept, orientation applied, bad input refused."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image, ImageChops, ImageStat
+
+from flask_fs.errors import FSError
+from flask_fs.images import (
+    DecompressionBomb,
+    ImageError,
+    UnsupportedImage,
+    image_format,
+    make_thumbnail,
+    optimize,
+    render,
+    resize,
+)
+
+from .conftest import make_image
+
+
+def _open(data: bytes | io.BytesIO) -> Image.Image:
+    raw = data.getvalue() if isinstance(data, io.BytesIO) else data
+    image = Image.open(io.BytesIO(raw))
+    image.load()
+    return image
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP", "BMP"])
+def test_thumbnails_are_squares_in_the_source_format(fmt: str) -> None:
+    thumb = _open(make_thumbnail(io.BytesIO(make_image(fmt, (400, 300))), 100))
+    assert thumb.format == fmt
+    assert thumb.size == (100, 100)
+
+
+def test_thumbnail_is_a_centred_crop() -> None:
+    source = Image.new("RGB", (300, 100), "red")
+    source.paste((0, 0, 255), (100, 0, 200, 100))  # a blue square in the middle
+    out = io.BytesIO()
+    source.save(out, "PNG")
+    thumb = _open(make_thumbnail(out.getvalue(), 50)).convert("RGB")
+    assert thumb.getpixel((25, 25)) == (0, 0, 255)
+    assert thumb.getpixel((1, 1)) == (0, 0, 255)
+
+
+def test_thumbnail_of_a_bbox() -> None:
+    source = Image.new("RGB", (300, 300), "red")
+    source.paste((0, 255, 0), (10, 10, 100, 100))
+    out = io.BytesIO()
+    source.save(out, "PNG")
+    thumb = _open(make_thumbnail(out.getvalue(), 32, bbox=(10, 10, 100, 100))).convert("RGB")
+    assert thumb.size == (32, 32)
+    assert thumb.getpixel((16, 16)) == (0, 255, 0)
+    assert thumb.getpixel((1, 30)) == (0, 255, 0)
+
+
+def test_a_bbox_outside_the_image_is_refused(jpeg: bytes) -> None:
+    with pytest.raises(ImageError, match="bounding box"):
+        make_thumbnail(jpeg, 32, bbox=(0, 0, 1000, 10))
+
+
+def test_resize_keeps_the_ratio_and_never_enlarges(jpeg: bytes) -> None:
+    assert _open(resize(jpeg, 200)).size == (200, 150)
+    assert resize(jpeg, 1000).getvalue() == jpeg  # small enough already: untouched
+
+
+def test_transparency_is_kept() -> None:
+    png = make_image("PNG", (200, 100), "RGBA")
+    thumb = _open(make_thumbnail(png, 50))
+    assert thumb.mode == "RGBA"
+    assert thumb.getpixel((2, 25))[3] == 255  # the opaque left
+    assert thumb.getpixel((48, 25))[3] == 0  # the transparent right
+    gif = _open(resize(make_image("GIF", (200, 100), "RGBA"), 100))
+    assert gif.format == "GIF"
+    assert "transparency" in gif.info
+
+
+def test_exif_orientation_is_applied() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    portrait_on_screen = make_image("JPEG", (400, 200), exif=exif.tobytes())
+    assert _open(resize(portrait_on_screen, 100)).size == (50, 100)
+
+
+def test_optimize_never_makes_a_file_larger() -> None:
+    big = make_image("JPEG", (800, 600), quality=100)
+    smaller = optimize(big).getvalue()
+    assert len(smaller) < len(big)
+    assert _open(smaller).format == "JPEG"
+    tiny = make_image("PNG", (8, 8), optimize=True)
+    assert len(optimize(tiny).getvalue()) <= len(tiny)
+
+
+def test_render_makes_every_size_from_one_source(jpeg: bytes) -> None:
+    rendered = render(jpeg, max_size=150, thumbnails=[100, 32], optimize=True)
+    assert rendered.format == "JPEG"
+    assert _open(rendered.main).size == (150, 113)  # 112.5, rounded as Pillow does
+    assert {size: _open(data).size for size, data in rendered.thumbnails.items()} == {
+        100: (100, 100),
+        32: (32, 32),
+    }
+
+
+def test_jpeg_draft_decoding_keeps_thumbnails_sharp_enough() -> None:
+    big = make_image("JPEG", (4000, 3000))
+    thumb = _open(make_thumbnail(big, 512))
+    assert thumb.size == (512, 512)
+    reference = _open(make_image("JPEG", (4000, 3000))).resize((512, 512), box=(500, 0, 3500, 3000))
+    difference = ImageChops.difference(thumb.convert("L"), reference.convert("L"))
+    assert ImageStat.Stat(difference).mean[0] < 4  # mean absolute difference, out of 255
+
+
+def test_not_an_image() -> None:
+    for data in (b"#!/bin/sh\necho pwned\n", b"", b"<svg onload=alert(1)>"):
+        with pytest.raises(ImageError, match="not an image"):
+            make_thumbnail(data, 32)
+
+
+def test_a_truncated_image(jpeg: bytes) -> None:
+    with pytest.raises(ImageError, match="cannot be decoded"):
+        make_thumbnail(jpeg[: len(jpeg) // 2], 32)
+
+
+def test_unsupported_formats() -> None:
+    with pytest.raises(UnsupportedImage, match="TIFF"):
+        make_thumbnail(make_image("TIFF"), 32)
+
+
+def test_decompression_bombs(monkeypatch: pytest.MonkeyPatch, jpeg: bytes) -> None:
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)  # 400x300 is 12x that: a bomb here
+    with pytest.raises(DecompressionBomb):
+        make_thumbnail(jpeg, 32)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)  # between 1x and 2x: a warning only
+    with pytest.raises(DecompressionBomb):
+        make_thumbnail(jpeg, 32)
+
+
+def test_errors_are_fs_errors() -> None:
+    assert issubclass(ImageError, FSError)
+    assert image_format(make_image("PNG")) == "PNG"
