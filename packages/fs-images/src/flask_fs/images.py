@@ -194,11 +194,12 @@ def render(
     else:
         main = data
     rendered = Rendered(image_format, main)
-    for size in sizes:
-        left, top, right, bottom = (v / scale for v in crop)
-        box = (left, top, right, bottom)
-        thumb = working.resize((size, size), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+    left, top, right, bottom = (v / scale for v in crop)
+    source, box = working, (left, top, right, bottom)
+    for size in sizes:  # largest first: each smaller square is resampled from the previous one
+        thumb = source.resize((size, size), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
         rendered.thumbnails[size] = _encode(thumb, image_format, optimize)
+        source, box = thumb, (0, 0, size, size)
     return rendered
 
 
