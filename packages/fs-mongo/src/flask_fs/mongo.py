@@ -1,0 +1,334 @@
+"""mongoengine fields that keep files in a flask-fs storage (fs-mongo).
+
+A document stores a small reference (the file's name, and for images the original's and the
+thumbnails' names); the bytes live in the storage. Replacing or deleting a document's file
+deletes the files it no longer references.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+from collections.abc import Callable, Mapping, Sequence
+from typing import IO, Any
+
+from flask import current_app
+from mongoengine.base import BaseField
+from werkzeug.datastructures import FileStorage
+
+from flask_fs import Storage
+from flask_fs.errors import FileNotFound, InvalidFilename
+from flask_fs.images import render
+from flask_fs.names import clean_filename, extension_of
+
+__version__ = "1.0.0"
+
+NameFactory = str | Callable[[Any], str] | None
+
+
+def _call(value: NameFactory, instance: Any) -> str | None:
+    return value(instance) if callable(value) else value
+
+
+class FileReference:
+    """Implements the FileField interface: a file of a storage, referenced by a document."""
+
+    def __init__(
+        self,
+        fs: Storage | None = None,
+        filename: str | None = None,
+        upload_to: NameFactory = None,
+        basename: NameFactory = None,
+        instance: Any = None,
+        name: str | None = None,
+    ) -> None:
+        self.fs = fs
+        self.filename = filename
+        self.upload_to = upload_to
+        self.basename = basename
+        self._instance = instance
+        self._name = name
+
+    def __bool__(self) -> bool:
+        return bool(self.filename)
+
+    def __str__(self) -> str:
+        return self.url or ""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.filename!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FileReference) and self.to_mongo() == other.to_mongo()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def storage(self) -> Storage:
+        if self.fs is None:
+            raise InvalidFilename(f"the field {self._name!r} has no storage (fs=...)")
+        return self.fs
+
+    @property
+    def url(self) -> str | None:
+        """The file's URL (see :meth:`flask_fs.Storage.url`), ``None`` without a file."""
+        return self.storage.url(self.filename) if self.filename else None
+
+    def to_mongo(self) -> dict[str, Any]:
+        return {"filename": self.filename}
+
+    def _mark_as_changed(self) -> None:
+        if self._instance is not None and self._name:
+            self._instance._mark_as_changed(self._name)
+
+    def _target_name(self, file_or_wfs: FileStorage | IO[bytes], filename: str | None) -> str:
+        """The storage name to save under: ``upload_to`` / (``basename`` or name) + extension."""
+        if filename is None:
+            if not isinstance(file_or_wfs, FileStorage):
+                raise InvalidFilename(
+                    "filename is required to save a file that is not a FileStorage"
+                )
+            filename = clean_filename(file_or_wfs.filename)
+            basename = _call(self.basename, self._instance)
+            if basename:
+                ext = extension_of(filename)
+                filename = f"{basename}.{ext}" if ext else basename
+        prefix = _call(self.upload_to, self._instance)
+        return posixpath.join(prefix, filename) if prefix else filename
+
+    def _owned(self) -> set[str]:
+        return {self.filename} if self.filename else set()
+
+    def _forget(self, keep: set[str]) -> None:
+        """Delete the files this reference had and no longer has."""
+        for name in self._owned() - keep:
+            with contextlib.suppress(FileNotFound):  # already gone: nothing to do
+                self.storage.delete(name)
+
+    def save(
+        self,
+        file_or_wfs: FileStorage | IO[bytes],
+        filename: str | None = None,
+        overwrite: bool | None = None,
+    ) -> str:
+        """Save a file (werkzeug ``FileStorage`` or binary file object) and reference it."""
+        target = self._target_name(file_or_wfs, filename)
+        previous = self._owned()
+        replace = True if target in previous else overwrite
+        name = self.storage.save(file_or_wfs, target, overwrite=replace)
+        self._forget(keep={name})
+        self.filename = name
+        self._mark_as_changed()
+        return name
+
+    def delete(self) -> None:
+        """Delete the referenced file(s) and empty the reference."""
+        self._forget(keep=set())
+        self.filename = None
+        self._mark_as_changed()
+
+
+class ImageReference(FileReference):
+    """Implements the ImageField interface: an original, a main image and thumbnails."""
+
+    def __init__(
+        self,
+        original: str | None = None,
+        max_size: int | None = None,
+        thumbnail_sizes: Sequence[int] | None = None,
+        thumbnails: Mapping[str | int, str] | None = None,
+        bbox: Sequence[int] | None = None,
+        optimize: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.original = original
+        self.max_size = max_size
+        self.thumbnail_sizes = list(thumbnail_sizes or ())
+        self.thumbnails = {int(size): name for size, name in (thumbnails or {}).items()}
+        self.bbox = list(bbox) if bbox else None
+        self.optimize = optimize
+
+    def to_mongo(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"filename": self.filename, "original": self.original}
+        if self.thumbnails:
+            data["thumbnails"] = {str(size): name for size, name in self.thumbnails.items()}
+        if self.bbox:
+            data["bbox"] = self.bbox
+        return data
+
+    def _owned(self) -> set[str]:
+        return (
+            super()._owned()
+            | ({self.original} if self.original else set())
+            | set(self.thumbnails.values())
+        )
+
+    def _should_optimize(self) -> bool:
+        if self.optimize is not None:
+            return self.optimize
+        return bool(current_app.config.get("FS_IMAGES_OPTIMIZE", False))
+
+    def save(  # type: ignore[override]
+        self,
+        file_or_wfs: FileStorage | IO[bytes],
+        filename: str | None = None,
+        bbox: Sequence[int] | None = None,
+        overwrite: bool | None = None,
+    ) -> str:
+        """Save an image: the original untouched, the main image and every thumbnail.
+
+        :param bbox: ``(left, top, right, bottom)``: the region thumbnails are cut from.
+        """
+        target = self._target_name(file_or_wfs, filename)
+        stream = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
+        data = stream.read()
+        self.bbox = list(bbox) if bbox else None
+        self._store(data, target, overwrite)
+        return target
+
+    def _store(
+        self, data: bytes, target: str, overwrite: bool | None, rerender: bool = False
+    ) -> None:
+        """Render every derived image first (bad input stores nothing), then write them all
+        (all but the original, when rerendering)."""
+        rendered = render(
+            data,
+            max_size=self.max_size,
+            thumbnails=self.thumbnail_sizes,
+            bbox=self.bbox,
+            optimize=self._should_optimize(),
+        )
+        stem, ext = posixpath.splitext(target)
+        original = f"{stem}-original{ext}"
+        thumbnails = {size: f"{stem}-{size}{ext}" for size in rendered.thumbnails}
+        previous = self._owned()
+        outputs = {original: data, target: rendered.main}
+        outputs.update({thumbnails[size]: content for size, content in rendered.thumbnails.items()})
+        for name, content in outputs.items():
+            if rerender and name == original:
+                continue  # the original is never rewritten
+            self.storage.write(name, content, overwrite=True if name in previous else overwrite)
+        self._forget(keep=set(outputs))
+        self.filename, self.original, self.thumbnails = target, original, thumbnails
+        self._mark_as_changed()
+
+    def render(self) -> None:
+        """Rerender every derived image from the original, with the current sizes and
+        optimisation; the original stays untouched."""
+        if not self.original:
+            return
+        data = self.storage.read(self.original)
+        target = self.filename or self.original.replace("-original", "", 1)
+        self._store(data, target, overwrite=True, rerender=True)
+
+    rerender = render
+
+    def thumbnail(self, size: int) -> str | None:
+        """The thumbnail filename for a registered size."""
+        return self.thumbnails.get(int(size))
+
+    def best_url(self, size: int | None = None, external: bool = False) -> str | None:
+        """The URL of the smallest image at least ``size`` pixels: a thumbnail when one is, else
+        the main image."""
+        if not self.filename:
+            return None
+        name = self.filename
+        if size is not None:
+            larger = sorted(s for s in self.thumbnails if s >= size)
+            if larger:
+                name = self.thumbnails[larger[0]]
+        return self.storage.url(name, external=external)
+
+    def full(self, external: bool = False) -> str | None:
+        """The URL of the main image."""
+        return self.storage.url(self.filename, external=external) if self.filename else None
+
+    def __call__(self, size: int | None = None, external: bool = False) -> str | None:
+        return self.best_url(size, external)
+
+
+class FileField(BaseField):  # type: ignore[misc]
+    """Store reference to files in a given storage."""
+
+    proxy_class: type[FileReference] = FileReference
+
+    def __init__(
+        self,
+        fs: Storage | None = None,
+        upload_to: NameFactory = None,
+        basename: NameFactory = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        self.fs = fs
+        self.upload_to = upload_to
+        self.basename = basename
+        super().__init__(*args, **kwargs)
+
+    def proxy_options(self) -> dict[str, Any]:
+        """What every reference of this field is made with."""
+        return {"fs": self.fs, "upload_to": self.upload_to, "basename": self.basename}
+
+    def __get__(self, instance: Any, owner: Any) -> Any:
+        if instance is None:
+            return self
+        value = instance._data.get(self.name)
+        if not isinstance(value, self.proxy_class):
+            value = self.to_python(value)
+            instance._data[self.name] = value
+        value._instance = instance
+        value._name = self.name
+        return value
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        super().__set__(instance, value if value is None else self.to_python(value))
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, self.proxy_class):
+            return value
+        stored = dict(value) if isinstance(value, Mapping) else {}
+        return self.proxy_class(**self.proxy_options(), **stored)
+
+    def to_mongo(self, value: Any) -> Any:
+        if not value:
+            return None
+        return value.to_mongo()
+
+    def validate(self, value: Any) -> None:
+        if value and not isinstance(value, self.proxy_class):
+            self.error(f"{type(value).__name__} is not a {self.proxy_class.__name__}")
+
+
+class ImageField(FileField):
+    """Store reference to images in a given storage.
+
+    Thumbnails and a resized image are made automatically; the original always stays untouched.
+
+    :param max_size: the main image is fitted within ``max_size``x``max_size``
+    :param thumbnails: the square thumbnail sizes to make
+    :param optimize: whether images are optimised (default: ``FS_IMAGES_OPTIMIZE``)
+    """
+
+    proxy_class = ImageReference
+
+    def __init__(
+        self,
+        max_size: int | None = None,
+        thumbnails: Sequence[int] | None = None,
+        optimize: bool | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        self.max_size = max_size
+        self.thumbnail_sizes = list(thumbnails or ())
+        self.optimize = optimize
+        super().__init__(*args, **kwargs)
+
+    def proxy_options(self) -> dict[str, Any]:
+        return {
+            **super().proxy_options(),
+            "max_size": self.max_size,
+            "thumbnail_sizes": self.thumbnail_sizes,
+            "optimize": self.optimize,
+        }
