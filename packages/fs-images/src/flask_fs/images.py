@@ -53,7 +53,7 @@ class DecompressionBomb(ImageError):
 
 
 class UnsupportedImage(ImageError):
-    """The image's format is not one of :data:`SUPPORTED_FORMATS`."""
+    """The image's format is not one of ``SUPPORTED_FORMATS`` (JPEG, PNG, GIF, WebP, BMP)."""
 
 
 @dataclass
