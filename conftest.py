@@ -150,3 +150,26 @@ def mongo_url(request: pytest.FixtureRequest) -> str:
 def mongo_service() -> Iterator[None]:
     """SecantusDB, a MongoDB-wire server (test-only; GPL, beta)."""
     yield from _run_service("mongo_secantus.sh", "install", "mongovenv")
+
+
+@dataclass(frozen=True)
+class SwiftServer:
+    """How to reach a Swift cluster (v1 auth)."""
+
+    authurl: str
+    user: str
+    key: str
+
+
+@pytest.fixture(scope="session")
+def swift_server(request: pytest.FixtureRequest) -> SwiftServer:
+    """Swift: ``FS_TEST_SWIFT_AUTHURL`` (+ ``_USER``, ``_KEY``), else the local all-in-one."""
+    authurl = os.environ.get("FS_TEST_SWIFT_AUTHURL")
+    if authurl:
+        return SwiftServer(
+            authurl,
+            os.environ.get("FS_TEST_SWIFT_USER", "test:tester"),
+            os.environ.get("FS_TEST_SWIFT_KEY", "testing"),
+        )
+    request.getfixturevalue("swift_service")
+    return SwiftServer("http://127.0.0.1:18080/auth/v1.0", "test:tester", "testing")

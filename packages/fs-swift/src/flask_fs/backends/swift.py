@@ -1,0 +1,483 @@
+"""The OpenStack Swift backend (fs-swift), through python-swiftclient.
+
+- One ``Connection`` per thread (they are not thread-safe); streamed uploads go through
+  ``SwiftService``, which turns anything larger than ``segment_size`` into a Static Large
+  Object (segments in ``<container>_segments``), one segment in memory at a time.
+- ``overwrite=False`` sends ``If-None-Match: *``. Swift checks it when a PUT starts, before the
+  data arrives: a sequential create is refused, but racing creators can all succeed.
+- A SHA-256 of the content is stored as ``X-Object-Meta-Sha256`` (an SLO's ETag is not a
+  checksum of the content).
+- Read streams can seek (a ranged GET), which is how ``serve`` answers Range requests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import queue
+import threading
+from collections.abc import Iterator, Mapping
+from email.utils import parsedate_to_datetime
+from typing import IO, Any, ClassVar, cast
+from urllib.parse import quote, urlsplit
+
+from flask import redirect
+from swiftclient.client import ClientException, Connection
+from swiftclient.service import SwiftError, SwiftService, SwiftUploadObject
+from swiftclient.utils import generate_temp_url
+from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response
+
+from flask_fs.backends import BaseBackend, Metadata
+from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound
+from flask_fs.serving import guess_mime
+from flask_fs.streams import CHUNK_SIZE, CommittingWriter
+
+__version__ = "1.0.0"
+
+MiB = 1024 * 1024
+CHECKSUM_HEADER = "x-object-meta-sha256"
+LISTING_PAGE = 10_000
+
+
+class SwiftBackend(BaseBackend):
+    """An OpenStack Swift backend.
+
+    Expect the following settings:
+
+    - ``authurl``: The Swift Auth URL
+    - ``user``: The Swift user in
+    - ``key``: The user API Key
+
+    and optionally ``auth_version`` (``"1"``, ``"2.0"`` or ``"3"``), ``os_options`` (tenant or
+    project, domains, region...: what v3 providers need), ``container`` (default: the storage
+    name), ``create_container``, ``segment_size``, ``tempurl_key`` and ``tempurl_expiry``
+    (``url()`` then gives temporary URLs), ``serve_redirect``, ``retries`` and ``timeout``.
+    """
+
+    settings: ClassVar[dict[str, Any]] = {
+        "authurl": None,
+        "user": None,
+        "key": None,
+        "auth_version": "1",
+        "os_options": {},
+        "container": None,
+        "create_container": True,
+        "segment_size": 16 * MiB,
+        "tempurl_key": None,
+        "tempurl_expiry": 3600,
+        "serve_redirect": False,
+        "retries": 3,
+        "timeout": 30,
+    }
+
+    def __init__(self, name: str, config: Mapping[str, Any]) -> None:
+        super().__init__(name, config)
+        if not config["authurl"]:
+            raise ConfigurationError(f"storage {name!r}: the swift backend needs AUTHURL")
+        self.container: str = config["container"] or name
+        self.segment_size = int(config["segment_size"])
+        self._local = threading.local()
+        self._container_ready = not config["create_container"]
+        self._lock = threading.Lock()
+        self.service = SwiftService(
+            options={
+                "auth": config["authurl"],
+                "user": config["user"],
+                "key": config["key"],
+                "auth_version": str(config["auth_version"]),
+                "os_options": dict(config["os_options"]),
+                "retries": int(config["retries"]),
+                "object_uu_threads": 2,
+                "segment_threads": 2,
+            }
+        )
+
+    @property
+    def conn(self) -> Connection:
+        """This thread's connection (swiftclient's ``Connection`` is not thread-safe)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = Connection(
+                authurl=self.config["authurl"],
+                user=self.config["user"],
+                key=self.config["key"],
+                auth_version=str(self.config["auth_version"]),
+                os_options=dict(self.config["os_options"]),
+                retries=int(self.config["retries"]),
+                timeout=self.config["timeout"],
+                starting_backoff=0.5,
+                max_backoff=4,
+            )
+            self._local.conn = conn
+        self._ensure_container(conn)
+        return conn
+
+    def _ensure_container(self, conn: Connection) -> None:
+        if self._container_ready:
+            return
+        with self._lock, self._errors():
+            if not self._container_ready:
+                conn.put_container(self.container)
+                self._container_ready = True
+
+    @contextlib.contextmanager
+    def _errors(self, filename: str | None = None) -> Iterator[None]:
+        """Turn swiftclient's errors into flask-fs errors naming the storage and the cause."""
+        where = f"storage {self.name!r} (container {self.container!r} at {self.config['authurl']})"
+        try:
+            yield
+        except ClientException as exc:
+            status = exc.http_status
+            if status == 404 and filename is not None:
+                raise FileNotFound(f"{filename!r} not found in storage {self.name!r}") from None
+            if status == 412 and filename is not None:
+                raise FileExists(f"{filename!r} already exists in storage {self.name!r}") from None
+            reason = {401: "authentication failed", 507: "the server is out of space"}.get(
+                status or 0, ""
+            )
+            raise BackendError(f"{where}: {reason or exc.msg} ({status or exc})") from exc
+        except (SwiftError, OSError) as exc:
+            raise BackendError(f"{where}: {exc}") from exc
+
+    def _head(self, filename: str) -> dict[str, str]:
+        with self._errors(filename):
+            return cast("dict[str, str]", self.conn.head_object(self.container, filename))
+
+    # -- required operations -------------------------------------------------------------------
+
+    def exists(self, filename: str) -> bool:
+        try:
+            self._head(filename)
+        except FileNotFound:
+            return False
+        return True
+
+    def open_read(self, filename: str) -> IO[bytes]:
+        reader = _ObjectReader(self, filename)
+        reader.open_body(0)  # FileNotFound now, not at the first read
+        return cast("IO[bytes]", io.BufferedReader(reader, CHUNK_SIZE))
+
+    def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
+        if not overwrite and self.exists(filename):  # early answer; the server enforces it
+            raise FileExists(f"{filename!r} already exists in storage {self.name!r}")
+        return cast("IO[bytes]", _StreamingUpload(self, filename, overwrite).writer())
+
+    def write(self, filename: str, content: bytes | str, overwrite: bool = False) -> None:
+        data = self.as_binary(content)
+        if len(data) > self.segment_size:
+            self.save(io.BytesIO(data), filename, overwrite=overwrite)
+            return
+        headers = {CHECKSUM_HEADER: hashlib.sha256(data).hexdigest()}
+        if not overwrite:
+            headers["If-None-Match"] = "*"
+        with self._errors(filename):
+            self.conn.put_object(
+                self.container,
+                filename,
+                contents=data,
+                content_type=guess_mime(filename),
+                headers=headers,
+            )
+
+    def save(
+        self, file_or_wfs: IO[bytes] | FileStorage, filename: str, overwrite: bool = False
+    ) -> str:
+        stream = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
+        hashing = _HashingReader(stream)
+        self._upload(cast("IO[bytes]", hashing), filename, overwrite)
+        self._store_checksum(filename, hashing.digest.hexdigest())
+        return filename
+
+    def _upload(self, stream: IO[bytes], filename: str, overwrite: bool) -> None:
+        """A streamed upload: a Static Large Object when it is longer than a segment."""
+        self.conn  # noqa: B018 - makes sure the container exists
+        headers = [f"Content-Type: {guess_mime(filename)}"]
+        if not overwrite:
+            headers.append("If-None-Match: *")
+        options = {
+            "segment_size": self.segment_size,
+            "use_slo": True,
+            "segment_container": f"{self.container}_segments",
+            "header": headers,
+            "leave_segments": False,
+            "checksum": False,  # the SHA-256 is ours; md5 would be a second pass
+        }
+        upload = SwiftUploadObject(stream, object_name=filename)
+        with self._errors(filename):
+            for result in self.service.upload(self.container, [upload], options=options):
+                if not result["success"]:
+                    error = result.get("error")
+                    if isinstance(error, _Abort):
+                        raise error
+                    if isinstance(error, Exception):
+                        self._remove_orphan_segments(filename)
+                        raise error
+                    raise BackendError(f"storage {self.name!r}: upload failed: {result}")
+
+    def _remove_orphan_segments(self, filename: str) -> None:
+        """Delete segments of ``filename`` that no manifest references (a failed upload's)."""
+        segments = f"{self.container}_segments"
+        keep: set[str] = set()
+        with contextlib.suppress(ClientException):
+            _, manifest = self.conn.get_object(
+                self.container, filename, query_string="multipart-manifest=get"
+            )
+            with contextlib.suppress(ValueError, TypeError, AttributeError, IndexError):
+                keep = {item["name"].split("/", 2)[2] for item in json.loads(manifest)}
+        with contextlib.suppress(ClientException):
+            _, listing = self.conn.get_container(
+                segments, prefix=f"{filename}/slo/", full_listing=True
+            )
+            for item in listing:
+                if item["name"] not in keep:
+                    with contextlib.suppress(ClientException):
+                        self.conn.delete_object(segments, item["name"])
+
+    def _store_checksum(self, filename: str, digest: str) -> None:
+        with self._errors(filename):
+            headers = dict(self._head(filename))
+            metadata = {k: v for k, v in headers.items() if k.startswith("x-object-meta-")}
+            metadata[CHECKSUM_HEADER] = digest
+            self.conn.post_object(self.container, filename, headers=metadata)
+
+    def delete(self, filename: str) -> None:
+        large = self._head(filename).get("x-static-large-object", "").lower() == "true"
+        with self._errors(filename):
+            # For a Static Large Object, the query deletes its segments too.
+            query = "multipart-manifest=delete" if large else None
+            self.conn.delete_object(self.container, filename, query_string=query)
+
+    def list_files(self, prefix: str = "") -> Iterator[str]:
+        marker = ""
+        while True:
+            with self._errors():
+                _, page = self.conn.get_container(
+                    self.container, prefix=prefix or None, marker=marker, limit=LISTING_PAGE
+                )
+            if not page:
+                return
+            for item in page:
+                yield item["name"]
+            marker = page[-1]["name"]
+
+    def metadata(self, filename: str) -> Metadata:
+        headers = self._head(filename)
+        checksum = headers.get(CHECKSUM_HEADER)
+        if not checksum:
+            digest = hashlib.sha256()
+            with self.open_read(filename) as f:
+                while chunk := f.read(CHUNK_SIZE):
+                    digest.update(chunk)
+            checksum = digest.hexdigest()
+        return Metadata(
+            checksum=f"sha256:{checksum}",
+            size=int(headers["content-length"]),
+            mime=headers.get("content-type") or guess_mime(filename),
+            modified=parsedate_to_datetime(headers["last-modified"]),
+        )
+
+    # -- URLs and serving ----------------------------------------------------------------------
+
+    @property
+    def has_signed_urls(self) -> bool:
+        return bool(self.config["tempurl_key"])
+
+    def signed_url(self, filename: str) -> str | None:
+        if not self.config["tempurl_key"]:
+            return None
+        with self._errors(filename):
+            storage_url, _ = self.conn.get_auth()
+        parts = urlsplit(storage_url)
+        path = f"{parts.path}/{quote(self.container)}/{quote(filename)}"
+        signed = generate_temp_url(
+            path, int(self.config["tempurl_expiry"]), self.config["tempurl_key"], "GET"
+        )
+        return f"{parts.scheme}://{parts.netloc}{signed}"
+
+    def serve(self, filename: str) -> Response:
+        if self.config["serve_redirect"] and self.config["tempurl_key"]:
+            self._head(filename)
+            return redirect(cast(str, self.signed_url(filename)))
+        return super().serve(filename)
+
+
+class _ObjectReader(io.RawIOBase):
+    """An object's body as a seekable raw stream: seeking reopens it with a ranged GET."""
+
+    def __init__(self, backend: SwiftBackend, filename: str) -> None:
+        super().__init__()
+        self.backend = backend
+        self.filename = filename
+        self.size: int | None = None
+        self.position = 0
+        self.body: Any = None
+
+    def open_body(self, start: int) -> None:
+        headers = {"Range": f"bytes={start}-"} if start else {}
+        with self.backend._errors(self.filename):
+            response, body = self.backend.conn.get_object(
+                self.backend.container, self.filename, resp_chunk_size=CHUNK_SIZE, headers=headers
+            )
+        if self.size is None:
+            self.size = start + int(response["content-length"])
+        self.body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.size is not None and self.position >= self.size:
+            return 0
+        if self.body is None:
+            self.open_body(self.position)
+        with self.backend._errors(self.filename):
+            data = self.body.read(len(buffer))
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset += self.position
+        elif whence == io.SEEK_END:
+            if self.size is None:
+                self.open_body(0)
+            offset += cast(int, self.size)
+        if offset != self.position:
+            self._close_body()
+            self.position = max(offset, 0)
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def _close_body(self) -> None:
+        if self.body is not None:
+            self.body.close()
+            self.body = None
+
+    def close(self) -> None:
+        self._close_body()
+        super().close()
+
+
+class _HashingReader:
+    """Passes a stream through, computing its SHA-256 (SwiftService reads it in order)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.digest.update(data)
+        return data
+
+
+_END = object()
+
+
+class _Abort(Exception):
+    """Raised into the upload when the writer is discarded."""
+
+
+class _QueueReader:
+    """The reading end of an in-process pipe: what ``SwiftService`` uploads."""
+
+    def __init__(self, chunks: queue.Queue[Any]) -> None:
+        self.chunks = chunks
+        self.pending = b""
+        self.finished = False
+
+    def read(self, size: int = -1) -> bytes:
+        parts: list[bytes] = []
+        wanted = size if size is not None and size >= 0 else None
+        have = 0
+        while (wanted is None or have < wanted) and not (self.finished and not self.pending):
+            if not self.pending:
+                item = self.chunks.get()
+                if item is _END:
+                    self.finished = True
+                    continue
+                if isinstance(item, BaseException):
+                    raise item
+                self.pending = item
+            take = len(self.pending) if wanted is None else min(len(self.pending), wanted - have)
+            parts.append(self.pending[:take])
+            self.pending = self.pending[take:]
+            have += take
+        return b"".join(parts)
+
+
+class _StreamingUpload:
+    """``open(name, "wb")``: writes go through a bounded queue to an upload running meanwhile."""
+
+    def __init__(self, backend: SwiftBackend, filename: str, overwrite: bool) -> None:
+        self.backend = backend
+        self.filename = filename
+        self.chunks: queue.Queue[Any] = queue.Queue(maxsize=4)
+        self.digest = hashlib.sha256()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(
+            target=self._run, args=(_QueueReader(self.chunks), overwrite), daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, reader: _QueueReader, overwrite: bool) -> None:
+        try:
+            self.backend._upload(cast("IO[bytes]", reader), self.filename, overwrite)
+        except BaseException as exc:  # handed to the writer's thread
+            self.error = exc
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self.chunks.get_nowait()
+
+    def _put(self, item: Any) -> None:
+        while self.error is None:
+            try:
+                self.chunks.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                if not self.thread.is_alive():
+                    break
+        if self.error is not None and not isinstance(self.error, _Abort):
+            raise self.error
+
+    def writer(self) -> CommittingWriter:
+        return CommittingWriter(cast("IO[bytes]", _QueueWriter(self)), self._commit, self._discard)
+
+    def _commit(self) -> None:
+        self._put(_END)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        self.backend._store_checksum(self.filename, self.digest.hexdigest())
+
+    def _discard(self) -> None:
+        with contextlib.suppress(BaseException):
+            self._put(_Abort("upload discarded"))
+        self.thread.join()
+        with contextlib.suppress(BackendError):
+            self.backend._remove_orphan_segments(self.filename)
+
+
+class _QueueWriter(io.RawIOBase):
+    def __init__(self, upload: _StreamingUpload) -> None:
+        super().__init__()
+        self.upload = upload
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        if chunk:
+            self.upload.digest.update(chunk)
+            self.upload._put(chunk)
+        return len(chunk)
