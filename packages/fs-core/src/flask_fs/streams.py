@@ -7,8 +7,10 @@ published. Backends supply the two callbacks; this module holds the shared state
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import IO, Any
 
@@ -102,6 +104,31 @@ class TextWriter(io.TextIOWrapper):
         if exc_type is not None and isinstance(self.buffer, CommittingWriter):
             self.buffer.discard()
         super().__exit__(exc_type, exc, tb)
+
+
+class BackgroundDigest:
+    """A checksum computed on another thread while the data goes on its way.
+
+    hashlib releases the GIL for large updates, so hashing one chunk overlaps sending the next.
+    At most one chunk waits to be hashed: memory stays bounded.
+    """
+
+    def __init__(self, algorithm: str = "sha256") -> None:
+        self._digest = hashlib.new(algorithm)
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="flask-fs-digest")
+        self._pending: Future[None] | None = None
+
+    def update(self, data: bytes) -> None:
+        if self._pending is not None:
+            self._pending.result()
+        self._pending = self._executor.submit(self._digest.update, data)
+
+    def hexdigest(self) -> str:
+        """The digest of everything given to :meth:`update` (waits for the last chunk)."""
+        self._executor.shutdown(wait=True)
+        if self._pending is not None:
+            self._pending.result()
+        return self._digest.hexdigest()
 
 
 def copy_stream(source: IO[bytes], target: IO[bytes], chunk_size: int = CHUNK_SIZE) -> int:

@@ -33,7 +33,7 @@ from werkzeug.wrappers import Response
 from flask_fs.backends import BaseBackend, Metadata
 from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound
 from flask_fs.serving import guess_mime
-from flask_fs.streams import CHUNK_SIZE, CommittingWriter
+from flask_fs.streams import CHUNK_SIZE, BackgroundDigest, CommittingWriter
 
 __version__ = "1.0.0"
 
@@ -158,7 +158,7 @@ class SwiftBackend(BaseBackend):
     def open_read(self, filename: str) -> IO[bytes]:
         reader = _ObjectReader(self, filename)
         reader.open_body(0)  # FileNotFound now, not at the first read
-        return cast("IO[bytes]", io.BufferedReader(reader, CHUNK_SIZE))
+        return cast("IO[bytes]", reader)  # reads go straight to the response: no buffer copy
 
     def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
         if not overwrite and self.exists(filename):  # early answer; the server enforces it
@@ -331,15 +331,19 @@ class _ObjectReader(io.RawIOBase):
     def seekable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
+    def read(self, size: int | None = -1) -> bytes:
         if self.size is not None and self.position >= self.size:
-            return 0
+            return b""
         if self.body is None:
             self.open_body(self.position)
         with self.backend._errors(self.filename):
-            data = self.body.read(len(buffer))
-        buffer[: len(data)] = data
+            data: bytes = self.body.read(None if size is None or size < 0 else size)
         self.position += len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
         return len(data)
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
@@ -372,7 +376,7 @@ class _HashingReader:
 
     def __init__(self, stream: IO[bytes]) -> None:
         self.stream = stream
-        self.digest = hashlib.sha256()
+        self.digest = BackgroundDigest()
 
     def read(self, size: int = -1) -> bytes:
         data = self.stream.read(size)
@@ -422,7 +426,7 @@ class _StreamingUpload:
         self.backend = backend
         self.filename = filename
         self.chunks: queue.Queue[Any] = queue.Queue(maxsize=4)
-        self.digest = hashlib.sha256()
+        self.digest = BackgroundDigest()
         self.error: BaseException | None = None
         self.thread = threading.Thread(
             target=self._run, args=(_QueueReader(self.chunks), overwrite), daemon=True
