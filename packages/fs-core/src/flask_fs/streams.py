@@ -124,7 +124,7 @@ class BackgroundDigest:
         self._pending = self._executor.submit(self._digest.update, data)
 
     def hexdigest(self) -> str:
-        """The digest of everything given to :meth:`update` (waits for the last chunk)."""
+        """The digest of everything given to ``update`` (waits for the last chunk)."""
         self._executor.shutdown(wait=True)
         if self._pending is not None:
             self._pending.result()

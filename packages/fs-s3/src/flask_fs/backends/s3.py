@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import queue
 import threading
 from collections.abc import Iterator, Mapping
 from typing import IO, Any, ClassVar, cast
@@ -33,7 +32,8 @@ from werkzeug.wrappers import Response
 from flask_fs.backends import BaseBackend, Metadata
 from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound
 from flask_fs.serving import guess_mime, send_stream
-from flask_fs.streams import CHUNK_SIZE, CommittingWriter
+from flask_fs.streams import CHUNK_SIZE
+from flask_fs.transfers import PipeUpload, RangedReader
 
 __version__ = "1.0.0"
 
@@ -207,10 +207,17 @@ class S3Backend(BaseBackend):
     def open_read(self, filename: str) -> IO[bytes]:
         reader = _ObjectReader(self, filename)
         reader.open_body(0)  # FileNotFound now, not at the first read
-        return cast("IO[bytes]", io.BufferedReader(reader, CHUNK_SIZE))
+        return cast("IO[bytes]", reader)
 
     def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
-        return cast("IO[bytes]", _StreamingUpload(self, filename, overwrite).writer())
+        if not overwrite and self.exists(filename):  # early answer; the server enforces it
+            raise FileExists(f"{filename!r} already exists in storage {self.name!r}")
+        upload = PipeUpload(
+            lambda reader: self._upload(reader, filename, overwrite),
+            lambda digest: self._store_checksum(filename, digest),
+            name=filename,
+        )
+        return cast("IO[bytes]", upload.writer())
 
     def write(self, filename: str, content: bytes | str, overwrite: bool = False) -> None:
         data = self.as_binary(content)
@@ -363,16 +370,13 @@ def _if_none_match(params: dict[str, Any], **_: Any) -> None:
     params.setdefault("IfNoneMatch", "*")
 
 
-class _ObjectReader(io.RawIOBase):
-    """An object's body as a seekable raw stream: seeking reopens it with a ranged GET."""
+class _ObjectReader(RangedReader):
+    """An object's body; seeking re-opens it with a ranged GET."""
 
     def __init__(self, backend: S3Backend, filename: str, size: int | None = None) -> None:
-        super().__init__()
+        super().__init__(size)
         self.backend = backend
         self.filename = filename
-        self.size = size
-        self.position = 0
-        self.body: Any = None
 
     def open_body(self, start: int) -> None:
         params = {"Bucket": self.backend.bucket, "Key": self.backend._key(self.filename)}
@@ -384,47 +388,9 @@ class _ObjectReader(io.RawIOBase):
             self.size = start + int(response["ContentLength"])
         self.body = response["Body"]
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self.size is not None and self.position >= self.size:
-            return 0
-        if self.body is None:
-            self.open_body(self.position)
-        view = memoryview(buffer).cast("B")
+    def read_body(self, size: int | None) -> bytes:
         with self.backend._errors(self.filename):
-            data = self.body.read(len(view))
-        view[: len(data)] = data
-        self.position += len(data)
-        return len(data)
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_CUR:
-            offset += self.position
-        elif whence == io.SEEK_END:
-            if self.size is None:
-                self.open_body(0)
-            offset += cast(int, self.size)
-        if offset != self.position:
-            self._close_body()
-            self.position = max(offset, 0)
-        return self.position
-
-    def tell(self) -> int:
-        return self.position
-
-    def _close_body(self) -> None:
-        if self.body is not None:
-            self.body.close()
-            self.body = None
-
-    def close(self) -> None:
-        self._close_body()
-        super().close()
+            return super().read_body(size)
 
 
 class _HashingReader(io.RawIOBase):
@@ -467,110 +433,3 @@ class _HashingReader(io.RawIOBase):
     def hexdigest(self) -> str | None:
         at_end = not self.seekable() or self.hashed == self.stream.seek(0, io.SEEK_END)
         return self.digest.hexdigest() if self.digest is not None and at_end else None
-
-
-_END = object()
-
-
-class _Abort(Exception):
-    """Raised into the upload thread when the writer is discarded."""
-
-
-class _QueueReader(io.RawIOBase):
-    """The reading end of an in-process pipe: what the transfer manager uploads."""
-
-    def __init__(self, chunks: queue.Queue[Any]) -> None:
-        super().__init__()
-        self.chunks = chunks
-        self.pending = b""
-        self.finished = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self.pending and not self.finished:
-            item = self.chunks.get()
-            if item is _END:
-                self.finished = True
-            elif isinstance(item, BaseException):
-                raise item
-            else:
-                self.pending = item
-        count = min(len(buffer), len(self.pending))
-        buffer[:count] = self.pending[:count]
-        self.pending = self.pending[count:]
-        return count
-
-
-class _StreamingUpload:
-    """``open(name, "wb")``: writes go through a bounded queue to an upload running meanwhile."""
-
-    def __init__(self, backend: S3Backend, filename: str, overwrite: bool) -> None:
-        if not overwrite and backend.exists(filename):  # early answer; the server enforces it
-            raise FileExists(f"{filename!r} already exists in storage {backend.name!r}")
-        self.backend = backend
-        self.filename = filename
-        self.overwrite = overwrite
-        self.chunks: queue.Queue[Any] = queue.Queue(maxsize=4)
-        self.digest = hashlib.sha256()
-        self.error: BaseException | None = None
-        reader = io.BufferedReader(_QueueReader(self.chunks), CHUNK_SIZE)
-        self.thread = threading.Thread(target=self._run, args=(reader,), daemon=True)
-        self.thread.start()
-
-    def _run(self, reader: IO[bytes]) -> None:
-        try:
-            self.backend._upload(reader, self.filename, self.overwrite)
-        except BaseException as exc:  # handed to the writer's thread
-            self.error = exc
-            self._drain()
-
-    def _drain(self) -> None:
-        """After a failure, unblock a writer waiting on a full queue."""
-        with contextlib.suppress(queue.Empty):
-            while True:
-                self.chunks.get_nowait()
-
-    def _put(self, item: Any) -> None:
-        while self.error is None:
-            try:
-                self.chunks.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                if not self.thread.is_alive():
-                    break
-        if self.error is not None and not isinstance(self.error, _Abort):
-            raise self.error
-
-    def writer(self) -> CommittingWriter:
-        raw = _QueueWriter(self)
-        return CommittingWriter(cast("IO[bytes]", raw), self._commit, self._discard, self.filename)
-
-    def _commit(self) -> None:
-        self._put(_END)
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        self.backend._store_checksum(self.filename, self.digest.hexdigest())
-
-    def _discard(self) -> None:
-        with contextlib.suppress(BaseException):
-            self._put(_Abort("upload discarded"))
-        self.thread.join()
-
-
-class _QueueWriter(io.RawIOBase):
-    def __init__(self, upload: _StreamingUpload) -> None:
-        super().__init__()
-        self.upload = upload
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        chunk = bytes(data)
-        if chunk:
-            self.upload.digest.update(chunk)
-            self.upload._put(chunk)
-        return len(chunk)

@@ -16,7 +16,6 @@ import contextlib
 import hashlib
 import io
 import json
-import queue
 import threading
 from collections.abc import Iterator, Mapping
 from email.utils import parsedate_to_datetime
@@ -33,7 +32,8 @@ from werkzeug.wrappers import Response
 from flask_fs.backends import BaseBackend, Metadata
 from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound
 from flask_fs.serving import guess_mime
-from flask_fs.streams import CHUNK_SIZE, BackgroundDigest, CommittingWriter
+from flask_fs.streams import CHUNK_SIZE, BackgroundDigest
+from flask_fs.transfers import PipeUpload, RangedReader, UploadAborted
 
 __version__ = "1.0.0"
 
@@ -163,7 +163,13 @@ class SwiftBackend(BaseBackend):
     def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
         if not overwrite and self.exists(filename):  # early answer; the server enforces it
             raise FileExists(f"{filename!r} already exists in storage {self.name!r}")
-        return cast("IO[bytes]", _StreamingUpload(self, filename, overwrite).writer())
+        upload = PipeUpload(
+            lambda reader: self._upload(reader, filename, overwrite),
+            lambda digest: self._store_checksum(filename, digest),
+            cleanup=lambda: self._remove_orphan_segments(filename),
+            name=filename,
+        )
+        return cast("IO[bytes]", upload.writer())
 
     def write(self, filename: str, content: bytes | str, overwrite: bool = False) -> None:
         data = self.as_binary(content)
@@ -210,7 +216,7 @@ class SwiftBackend(BaseBackend):
             for result in self.service.upload(self.container, [upload], options=options):
                 if not result["success"]:
                     error = result.get("error")
-                    if isinstance(error, _Abort):
+                    if isinstance(error, UploadAborted):
                         raise error
                     if isinstance(error, Exception):
                         self._remove_orphan_segments(filename)
@@ -304,16 +310,13 @@ class SwiftBackend(BaseBackend):
         return super().serve(filename)
 
 
-class _ObjectReader(io.RawIOBase):
-    """An object's body as a seekable raw stream: seeking reopens it with a ranged GET."""
+class _ObjectReader(RangedReader):
+    """An object's body; seeking re-opens it with a ranged GET."""
 
     def __init__(self, backend: SwiftBackend, filename: str) -> None:
         super().__init__()
         self.backend = backend
         self.filename = filename
-        self.size: int | None = None
-        self.position = 0
-        self.body: Any = None
 
     def open_body(self, start: int) -> None:
         headers = {"Range": f"bytes={start}-"} if start else {}
@@ -325,50 +328,9 @@ class _ObjectReader(io.RawIOBase):
             self.size = start + int(response["content-length"])
         self.body = body
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        if self.size is not None and self.position >= self.size:
-            return b""
-        if self.body is None:
-            self.open_body(self.position)
+    def read_body(self, size: int | None) -> bytes:
         with self.backend._errors(self.filename):
-            data: bytes = self.body.read(None if size is None or size < 0 else size)
-        self.position += len(data)
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_CUR:
-            offset += self.position
-        elif whence == io.SEEK_END:
-            if self.size is None:
-                self.open_body(0)
-            offset += cast(int, self.size)
-        if offset != self.position:
-            self._close_body()
-            self.position = max(offset, 0)
-        return self.position
-
-    def tell(self) -> int:
-        return self.position
-
-    def _close_body(self) -> None:
-        if self.body is not None:
-            self.body.close()
-            self.body = None
-
-    def close(self) -> None:
-        self._close_body()
-        super().close()
+            return super().read_body(size)
 
 
 class _HashingReader:
@@ -382,106 +344,3 @@ class _HashingReader:
         data = self.stream.read(size)
         self.digest.update(data)
         return data
-
-
-_END = object()
-
-
-class _Abort(Exception):
-    """Raised into the upload when the writer is discarded."""
-
-
-class _QueueReader:
-    """The reading end of an in-process pipe: what ``SwiftService`` uploads."""
-
-    def __init__(self, chunks: queue.Queue[Any]) -> None:
-        self.chunks = chunks
-        self.pending = b""
-        self.finished = False
-
-    def read(self, size: int = -1) -> bytes:
-        parts: list[bytes] = []
-        wanted = size if size is not None and size >= 0 else None
-        have = 0
-        while (wanted is None or have < wanted) and not (self.finished and not self.pending):
-            if not self.pending:
-                item = self.chunks.get()
-                if item is _END:
-                    self.finished = True
-                    continue
-                if isinstance(item, BaseException):
-                    raise item
-                self.pending = item
-            take = len(self.pending) if wanted is None else min(len(self.pending), wanted - have)
-            parts.append(self.pending[:take])
-            self.pending = self.pending[take:]
-            have += take
-        return b"".join(parts)
-
-
-class _StreamingUpload:
-    """``open(name, "wb")``: writes go through a bounded queue to an upload running meanwhile."""
-
-    def __init__(self, backend: SwiftBackend, filename: str, overwrite: bool) -> None:
-        self.backend = backend
-        self.filename = filename
-        self.chunks: queue.Queue[Any] = queue.Queue(maxsize=4)
-        self.digest = BackgroundDigest()
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(
-            target=self._run, args=(_QueueReader(self.chunks), overwrite), daemon=True
-        )
-        self.thread.start()
-
-    def _run(self, reader: _QueueReader, overwrite: bool) -> None:
-        try:
-            self.backend._upload(cast("IO[bytes]", reader), self.filename, overwrite)
-        except BaseException as exc:  # handed to the writer's thread
-            self.error = exc
-            with contextlib.suppress(queue.Empty):
-                while True:
-                    self.chunks.get_nowait()
-
-    def _put(self, item: Any) -> None:
-        while self.error is None:
-            try:
-                self.chunks.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                if not self.thread.is_alive():
-                    break
-        if self.error is not None and not isinstance(self.error, _Abort):
-            raise self.error
-
-    def writer(self) -> CommittingWriter:
-        return CommittingWriter(cast("IO[bytes]", _QueueWriter(self)), self._commit, self._discard)
-
-    def _commit(self) -> None:
-        self._put(_END)
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        self.backend._store_checksum(self.filename, self.digest.hexdigest())
-
-    def _discard(self) -> None:
-        with contextlib.suppress(BaseException):
-            self._put(_Abort("upload discarded"))
-        self.thread.join()
-        with contextlib.suppress(BackendError):
-            self.backend._remove_orphan_segments(self.filename)
-
-
-class _QueueWriter(io.RawIOBase):
-    def __init__(self, upload: _StreamingUpload) -> None:
-        super().__init__()
-        self.upload = upload
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        chunk = bytes(data)
-        if chunk:
-            self.upload.digest.update(chunk)
-            self.upload._put(chunk)
-        return len(chunk)

@@ -1,0 +1,201 @@
+"""Streams to and from object stores, shared by the S3 and Swift backends (and third parties').
+
+- :class:`RangedReader`: a remote object as a seekable read stream (seeking = a ranged GET).
+- :class:`PipeUpload`: ``open(name, "wb")`` for clients that upload from a readable stream.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import queue
+import threading
+from collections.abc import Callable
+from typing import IO, Any, cast
+
+from .streams import CHUNK_SIZE, BackgroundDigest, CommittingWriter
+
+
+class RangedReader(io.RawIOBase):
+    """A remote object as a seekable stream: seeking re-opens it with a ranged GET.
+
+    Object-store backends subclass it: :meth:`open_body` starts a GET at ``start`` and sets
+    ``body`` (anything with ``read(n)`` and ``close()``) and, if unknown, ``size``. Reads go
+    straight to the body (no extra buffer), so ``serve`` answers a Range request by reading only
+    that range.
+    """
+
+    def __init__(self, size: int | None = None) -> None:
+        super().__init__()
+        self.size = size
+        self.position = 0
+        self.body: Any = None
+
+    def open_body(self, start: int) -> None:
+        """Start reading the object at byte ``start``."""
+        raise NotImplementedError
+
+    def read_body(self, size: int | None) -> bytes:
+        """Read from ``body`` (override to translate the client's errors)."""
+        return bytes(self.body.read(size))
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.size is not None and self.position >= self.size:
+            return b""
+        if self.body is None:
+            self.open_body(self.position)
+        data = self.read_body(None if size is None or size < 0 else size)
+        self.position += len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset += self.position
+        elif whence == io.SEEK_END:
+            if self.size is None:
+                self.open_body(0)
+            offset += self.size or 0
+        if offset != self.position:
+            self._close_body()
+            self.position = max(offset, 0)
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def _close_body(self) -> None:
+        if self.body is not None:
+            self.body.close()
+            self.body = None
+
+    def close(self) -> None:
+        self._close_body()
+        super().close()
+
+
+class UploadAborted(Exception):
+    """Raised, in the uploading thread, out of the stream of a discarded :class:`PipeUpload`."""
+
+
+_END = object()
+
+
+class _QueueReader(io.RawIOBase):
+    """The reading end of an in-process pipe."""
+
+    def __init__(self, chunks: queue.Queue[Any]) -> None:
+        super().__init__()
+        self.chunks = chunks
+        self.pending = b""
+        self.finished = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending and not self.finished:
+            item = self.chunks.get()
+            if item is _END:
+                self.finished = True
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                self.pending = item
+        count = min(len(buffer), len(self.pending))
+        buffer[:count] = self.pending[:count]
+        self.pending = self.pending[count:]
+        return count
+
+
+class PipeUpload:
+    """``open(name, "wb")`` for clients that upload *from* a readable stream (boto3's transfer
+    manager, swiftclient's ``SwiftService``): the writes go through a bounded queue to
+    ``upload(reader)``, which runs on its own thread meanwhile.
+
+    On commit, ``finish(sha256_hex)`` runs once the upload succeeded; on discard, the reader
+    raises :class:`UploadAborted` into the upload (which must then abort) and ``cleanup()`` runs.
+    """
+
+    def __init__(
+        self,
+        upload: Callable[[IO[bytes]], None],
+        finish: Callable[[str], None],
+        cleanup: Callable[[], None] | None = None,
+        name: str = "",
+        queue_size: int = 4,
+    ) -> None:
+        self.finish = finish
+        self.cleanup = cleanup
+        self.name = name
+        self.chunks: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self.digest = BackgroundDigest()
+        self.error: BaseException | None = None
+        reader = io.BufferedReader(_QueueReader(self.chunks), CHUNK_SIZE)
+        self.thread = threading.Thread(target=self._run, args=(upload, reader), daemon=True)
+        self.thread.start()
+
+    def _run(self, upload: Callable[[IO[bytes]], None], reader: IO[bytes]) -> None:
+        try:
+            upload(reader)
+        except BaseException as exc:  # handed to the writing thread
+            self.error = exc
+            with contextlib.suppress(queue.Empty):  # unblock a writer waiting on a full queue
+                while True:
+                    self.chunks.get_nowait()
+
+    def _put(self, item: Any) -> None:
+        while self.error is None:
+            try:
+                self.chunks.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                if not self.thread.is_alive():
+                    break
+        if self.error is not None and not isinstance(self.error, UploadAborted):
+            raise self.error
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        if chunk:
+            self.digest.update(chunk)
+            self._put(chunk)
+        return len(chunk)
+
+    def writer(self) -> CommittingWriter:
+        """The write stream to hand to the user."""
+        return CommittingWriter(cast("IO[bytes]", self), self._commit, self._discard, self.name)
+
+    # CommittingWriter's raw-stream protocol: nothing to flush or close before commit.
+    def flush(self) -> None:
+        """Chunks are queued as they are written."""
+
+    def close(self) -> None:
+        """The commit callback finishes the upload."""
+
+    def tell(self) -> int:
+        return 0
+
+    def _commit(self) -> None:
+        self._put(_END)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        self.finish(self.digest.hexdigest())
+
+    def _discard(self) -> None:
+        with contextlib.suppress(BaseException):
+            self._put(UploadAborted("upload discarded"))
+        self.thread.join()
+        if self.cleanup is not None:
+            self.cleanup()

@@ -1,0 +1,100 @@
+"""The object-store helpers: a pipe from ``open(name, "wb")`` to an uploading thread, and a
+seekable reader over ranged GETs."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from typing import IO, Any
+
+import pytest
+
+from flask_fs.errors import FileExists
+from flask_fs.transfers import PipeUpload, RangedReader, UploadAborted
+
+
+class Recorder:
+    """An uploader that reads the pipe to its end, as a client library would."""
+
+    def __init__(self, fail_with: BaseException | None = None) -> None:
+        self.received = b""
+        self.error: BaseException | None = None
+        self.finished: str | None = None
+        self.cleaned = False
+        self.fail_with = fail_with
+
+    def upload(self, reader: IO[bytes]) -> None:
+        try:
+            while chunk := reader.read(3000):  # reads of a size of the client's choosing
+                self.received += chunk
+        except UploadAborted as exc:
+            self.error = exc
+            raise
+        if self.fail_with is not None:
+            raise self.fail_with
+
+    def pipe(self) -> Any:
+        return PipeUpload(self.upload, self.finish, self.cleanup, name="x").writer()
+
+    def finish(self, digest: str) -> None:
+        self.finished = digest
+
+    def cleanup(self) -> None:
+        self.cleaned = True
+
+
+def test_a_committed_pipe_delivers_everything_and_its_checksum() -> None:
+    recorder = Recorder()
+    data = bytes(range(256)) * 4000  # 1,024,000 bytes through a 4-chunk queue
+    with recorder.pipe() as f:
+        for i in range(0, len(data), 10_000):
+            f.write(data[i : i + 10_000])
+    assert recorder.received == data
+    assert recorder.finished == hashlib.sha256(data).hexdigest()
+    assert not recorder.cleaned
+
+
+def test_a_discarded_pipe_aborts_the_upload_and_cleans_up() -> None:
+    recorder = Recorder()
+    with pytest.raises(RuntimeError), recorder.pipe() as f:
+        f.write(b"partial")
+        raise RuntimeError("interrupted")
+    assert isinstance(recorder.error, UploadAborted)
+    assert recorder.cleaned
+    assert recorder.finished is None
+
+
+def test_an_upload_error_surfaces_at_close() -> None:
+    recorder = Recorder(fail_with=FileExists("taken"))
+    with pytest.raises(FileExists, match="taken"), recorder.pipe() as f:
+        f.write(b"data")
+    assert recorder.finished is None
+
+
+class BytesRemote(RangedReader):
+    """A "remote" object in memory; counts the GETs."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__()
+        self.data = data
+        self.gets: list[int] = []
+
+    def open_body(self, start: int) -> None:
+        self.gets.append(start)
+        self.size = len(self.data)
+        self.body = io.BytesIO(self.data[start:])
+
+
+def test_ranged_reader_reads_seeks_and_reopens_only_when_needed() -> None:
+    remote = BytesRemote(bytes(range(100)))
+    assert remote.read(10) == bytes(range(10))
+    assert remote.read(5) == bytes(range(10, 15))
+    assert remote.gets == [0]
+    assert remote.seek(90) == 90
+    assert remote.read() == bytes(range(90, 100))
+    assert remote.gets == [0, 90]
+    assert remote.read(1) == b""
+    assert remote.seek(-5, io.SEEK_END) == 95
+    assert remote.read() == bytes(range(95, 100))
+    buffered = io.BufferedReader(BytesRemote(b"abc\ndef\n"))
+    assert buffered.readlines() == [b"abc\n", b"def\n"]
