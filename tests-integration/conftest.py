@@ -10,6 +10,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
+# The third-party backend is its own project: test_packaging.py runs its tests in its own venv.
+collect_ignore = ["thirdparty"]
+
 
 @pytest.fixture(scope="session")
 def demo_module() -> ModuleType:

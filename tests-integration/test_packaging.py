@@ -1,7 +1,12 @@
-"""The distributions that exist so far build with hatch and work from their wheels in fresh venvs.
+"""The published distributions, as users get them: wheels and sdists built with hatch, installed
+in fresh virtual environments (dependencies from the index, siblings from the built wheels).
 
-A first cut of the packaging checks: build fs-core, fs-local and the flask-fs meta-package, then
-install them the way users do (dependencies from the index, siblings from the built wheels).
+- every distribution builds, installs alone, and its documented import paths work;
+- the meta-package's extras pull exactly what they name;
+- fs-s3 installed alone saves and reads a file on the real S3 server;
+- a backend built outside the workspace is found through its entry point and passes the
+  conformance suite in its own venv;
+- an sdist builds a wheel that passes the same checks.
 """
 
 from __future__ import annotations
@@ -9,51 +14,51 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-import venv
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-DISTRIBUTIONS = ["fs-core", "fs-local", "flask-fs"]
+VERSION = "1.0.0"
+DISTRIBUTIONS = {
+    # distribution: (an import path the manual documents, third-party packages it brings)
+    "fs-core": ("flask_fs.Storage", {"flask"}),
+    "fs-local": ("flask_fs.backends.local.LocalBackend", set()),
+    "fs-s3": ("flask_fs.backends.s3.S3Backend", {"boto3"}),
+    "fs-gridfs": ("flask_fs.backends.gridfs.GridFsBackend", {"pymongo"}),
+    "fs-swift": ("flask_fs.backends.swift.SwiftBackend", {"python-swiftclient"}),
+    "fs-images": ("flask_fs.images.make_thumbnail", {"pillow"}),
+    "fs-mongo": ("flask_fs.mongo.ImageField", {"mongoengine", "pymongo", "pillow"}),
+}
+HEAVY = {"boto3", "pymongo", "python-swiftclient", "pillow", "mongoengine"}
+EXTRAS = {
+    "s3": {"fs-s3", "boto3"},
+    "gridfs": {"fs-gridfs", "pymongo"},
+    "swift": {"fs-swift", "python-swiftclient"},
+    "images": {"fs-images", "pillow"},
+    "mongo": {"fs-mongo", "mongoengine", "fs-images", "pillow", "pymongo"},
+}
 
-SMOKE = """
-import tempfile, flask, flask_fs as fs
-from flask_fs.backends.local import LocalBackend
-app = flask.Flask("smoke", instance_path=tempfile.mkdtemp())
-files = fs.Storage("files")
-fs.init_app(app, files)
-with app.app_context():
-    files.write("a/b.txt", "hello")
-    assert files.read("a/b.txt") == b"hello"
-    assert isinstance(files.backend, LocalBackend)
-print("ok")
-"""
 
-CORE_ALONE = """
-import flask, flask_fs as fs
-from flask_fs.errors import BackendNotFound
-app = flask.Flask("alone")
-try:
-    fs.init_app(app, fs.Storage("files"))
-except BackendNotFound as exc:
-    assert "pip install flask-fs" in str(exc), exc
-    print("ok")
-"""
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    assert path, f"{name} must be on PATH (the README's `pip install hatch` brings it)"
+    return path
 
 
 @pytest.fixture(scope="module")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    hatch = shutil.which("hatch")
-    assert hatch, "hatch must be on PATH (the README's commands install it)"
+    """Every distribution's wheel and sdist, and the third-party backend's wheel."""
+    hatch = _tool("hatch")
     out = tmp_path_factory.mktemp("wheels")
     # Inside `hatch run`, HATCH_ENV_ACTIVE names the workspace's environment: not the package's.
     env = {k: v for k, v in os.environ.items() if not k.startswith("HATCH_ENV")}
-    for dist in DISTRIBUTIONS:
+    projects = [REPO / "packages" / d for d in [*DISTRIBUTIONS, "flask-fs"]]
+    for project in [*projects, REPO / "tests-integration" / "thirdparty"]:
         subprocess.run(
             [hatch, "build", "-t", "wheel", "-t", "sdist", str(out)],
-            cwd=REPO / "packages" / dist,
+            cwd=project,
             check=True,
             capture_output=True,
             env=env,
@@ -61,73 +66,166 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _venv_python(path: Path) -> Path:
-    venv.create(path, with_pip=True)
-    return path / "bin" / "python"
+class Venv:
+    """A fresh virtual environment, filled with uv from the index and the wheelhouse."""
+
+    def __init__(self, path: Path, wheelhouse: Path) -> None:
+        self.path = path
+        self.wheelhouse = wheelhouse
+        subprocess.run([_tool("uv"), "venv", "-q", str(path)], check=True)
+        self.python = str(path / "bin" / "python")
+
+    def install(self, *requirements: str) -> None:
+        subprocess.run(
+            [_tool("uv"), "pip", "install", "-q", "--python", self.python,
+             "--find-links", str(self.wheelhouse), *requirements],
+            check=True,
+        )  # fmt: skip
+
+    def run(self, code: str, **env: str) -> str:
+        result = subprocess.run(
+            [self.python, "-c", code],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, **env},
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    def distributions(self) -> set[str]:
+        listing = self.run(
+            "import importlib.metadata as m; print('\\n'.join(d.name for d in m.distributions()))"
+        )
+        return {line.lower().replace("_", "-") for line in listing.splitlines()}
 
 
-def _install(python: Path, wheelhouse: Path, *requirements: str) -> None:
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--find-links", str(wheelhouse), *requirements],
-        check=True,
-    )
+@pytest.fixture
+def make_venv(tmp_path: Path, wheelhouse: Path) -> Any:
+    return lambda name="venv": Venv(tmp_path / name, wheelhouse)
 
 
-def _run(python: Path, code: str) -> str:
-    result = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+def _imports(path: str) -> str:
+    module, _, attribute = path.rpartition(".")
+    return f"import {module}; assert {module}.{attribute}; print('ok')"
 
 
 def test_every_distribution_builds_a_wheel_and_an_sdist(wheelhouse: Path) -> None:
-    names = sorted(p.name for p in wheelhouse.iterdir())
-    assert names == [
-        "flask_fs-1.0.0-py3-none-any.whl",
-        "flask_fs-1.0.0.tar.gz",
-        "fs_core-1.0.0-py3-none-any.whl",
-        "fs_core-1.0.0.tar.gz",
-        "fs_local-1.0.0-py3-none-any.whl",
-        "fs_local-1.0.0.tar.gz",
-    ]
+    names = {p.name for p in wheelhouse.iterdir()}
+    for dist in [*DISTRIBUTIONS, "flask-fs"]:
+        stem = dist.replace("-", "_")
+        assert f"{stem}-{VERSION}-py3-none-any.whl" in names
+        assert f"{stem}-{VERSION}.tar.gz" in names
 
 
-def test_flask_fs_installs_core_and_local_only(wheelhouse: Path, tmp_path: Path) -> None:
-    python = _venv_python(tmp_path / "venv")
-    _install(python, wheelhouse, "flask-fs==1.0.0")
-    assert _run(python, SMOKE) == "ok"
-    freeze = _run(
-        python,
-        "import importlib.metadata as m; print(sorted(d.name.lower() for d in m.distributions()))",
-    )
-    for dist in ("fs-core", "fs-local", "flask-fs", "flask"):
-        assert f"'{dist}'" in freeze
-    for absent in ("boto3", "pymongo", "python-swiftclient", "pillow", "mongoengine"):
-        assert f"'{absent}'" not in freeze
-
-
-def test_fs_core_alone_names_the_missing_backend(wheelhouse: Path, tmp_path: Path) -> None:
-    python = _venv_python(tmp_path / "venv")
-    _install(python, wheelhouse, "fs-core==1.0.0")
-    assert _run(python, CORE_ALONE) == "ok"
+@pytest.mark.parametrize("dist", list(DISTRIBUTIONS))
+def test_each_distribution_installs_alone(dist: str, make_venv: Any) -> None:
+    venv = make_venv()
+    venv.install(f"{dist}=={VERSION}")
+    path, brings = DISTRIBUTIONS[dist]
+    assert venv.run(_imports(path)) == "ok"
+    installed = venv.distributions()
+    assert brings <= installed
+    assert not (HEAVY - brings) & installed
     marker = (
         "import flask_fs, pathlib; print(pathlib.Path(flask_fs.__file__).with_name('py.typed'))"
     )
-    assert Path(_run(python, marker)).exists()
+    assert Path(venv.run(marker)).is_file()
 
 
-def test_an_sdist_builds_a_working_wheel(wheelhouse: Path, tmp_path: Path) -> None:
-    python = _venv_python(tmp_path / "venv")
-    _install(python, wheelhouse, str(wheelhouse / "fs_core-1.0.0.tar.gz"))
-    _install(python, wheelhouse, str(wheelhouse / "fs_local-1.0.0.tar.gz"))
-    assert _run(python, SMOKE) == "ok"
+def test_flask_fs_is_core_and_local_only(make_venv: Any) -> None:
+    venv = make_venv()
+    venv.install(f"flask-fs=={VERSION}")
+    installed = venv.distributions()
+    assert {"flask-fs", "fs-core", "fs-local", "flask"} <= installed
+    assert not HEAVY & installed
+    assert venv.run(_imports(DISTRIBUTIONS["fs-local"][0])) == "ok"
+    missing = venv.run(
+        "import flask, flask_fs as fs\n"
+        "app = flask.Flask('x'); app.config['FS_BACKEND'] = 's3'\n"
+        "try:\n    fs.init_app(app, fs.Storage('files'))\n"
+        "except fs.errors.BackendNotFound as exc:\n    print(exc)"
+    )
+    assert "pip install flask-fs[s3]" in missing
+
+
+@pytest.mark.parametrize("extra", list(EXTRAS))
+def test_each_extra_brings_exactly_what_it_names(extra: str, make_venv: Any) -> None:
+    venv = make_venv()
+    venv.install(f"flask-fs[{extra}]=={VERSION}")
+    installed = venv.distributions()
+    assert EXTRAS[extra] <= installed
+    assert not (HEAVY - EXTRAS[extra]) & installed
+
+
+def test_all_brings_everything(make_venv: Any) -> None:
+    venv = make_venv()
+    venv.install(f"flask-fs[all]=={VERSION}")
+    assert set(DISTRIBUTIONS) | HEAVY <= venv.distributions()
+    for path, _ in DISTRIBUTIONS.values():
+        assert venv.run(_imports(path)) == "ok"
+    backends = venv.run("from flask_fs.backends import available_backends as a; print(a())")
+    assert backends == "['gridfs', 'local', 's3', 'swift']"
+
+
+def test_fs_s3_alone_saves_and_reads_on_a_real_server(seaweed_s3: Any, make_venv: Any) -> None:
+    venv = make_venv()
+    venv.install(f"fs-s3=={VERSION}")
+    assert "fs-local" not in venv.distributions()
+    code = (
+        "import os, flask, flask_fs as fs\n"
+        "e = os.environ\n"
+        "app = flask.Flask('x')\n"
+        "app.config.update(FS_BACKEND='s3', FS_S3_ENDPOINT=e['EP'], FS_S3_ACCESS_KEY=e['AK'],"
+        " FS_S3_SECRET_KEY=e['SK'], FS_S3_BUCKET='flask-fs-packaging', FS_S3_CREATE_BUCKET=True)\n"
+        "files = fs.Storage('files')\n"
+        "fs.init_app(app, files)\n"
+        "with app.app_context():\n"
+        "    files.write('alone.txt', b'from fs-s3 alone', overwrite=True)\n"
+        "    print(files.read('alone.txt').decode())\n"
+    )
+    env = {"EP": seaweed_s3.endpoint, "AK": seaweed_s3.access_key, "SK": seaweed_s3.secret_key}
+    assert venv.run(code, **env) == "from fs-s3 alone"
+
+
+def test_a_third_party_backend_plugs_in_and_passes_the_suite(make_venv: Any) -> None:
+    venv = make_venv()
+    venv.install("fs-dict-backend[test]==0.1.0", f"fs-local=={VERSION}")
+    assert (
+        venv.run("from flask_fs.backends import get_backend_class as g; print(g('dict').__name__)")
+        == "DictBackend"
+    )
+    tests = REPO / "tests-integration" / "thirdparty" / "tests"
+    result = subprocess.run(
+        [venv.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tests,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "85 passed" in result.stdout
+
+
+def test_an_sdist_builds_a_working_wheel(wheelhouse: Path, make_venv: Any) -> None:
+    venv = make_venv()
+    venv.install(
+        str(wheelhouse / f"fs_core-{VERSION}.tar.gz"),
+        str(wheelhouse / f"fs_local-{VERSION}.tar.gz"),
+    )
+    assert venv.run(_imports(DISTRIBUTIONS["fs-local"][0])) == "ok"
 
 
 def test_versions_agree() -> None:
-    assert sys.version_info >= (3, 10)
     sources = [
-        REPO / "packages/fs-core/src/flask_fs/__about__.py",
-        REPO / "packages/fs-local/src/flask_fs/backends/local.py",
-        REPO / "packages/flask-fs/pyproject.toml",
+        "packages/fs-core/src/flask_fs/__about__.py",
+        "packages/fs-local/src/flask_fs/backends/local.py",
+        "packages/fs-s3/src/flask_fs/backends/s3.py",
+        "packages/fs-gridfs/src/flask_fs/backends/gridfs.py",
+        "packages/fs-swift/src/flask_fs/backends/swift.py",
+        "packages/fs-images/src/flask_fs/images.py",
+        "packages/fs-mongo/src/flask_fs/mongo.py",
+        "packages/flask-fs/pyproject.toml",
     ]
     for source in sources:
-        assert '"1.0.0"' in source.read_text(), source
+        assert f'"{VERSION}"' in (REPO / source).read_text(), source
