@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _blocks(page: str) -> list[str]:
     text = (REPO / "docs" / page).read_text()
-    return [block for block in re.findall(r"```python\n(.*?)```", text, re.S)]
+    return list(re.findall(r"```python\n(.*?)```", text, re.S))
 
 
 def test_quickstart_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
