@@ -38,3 +38,38 @@ def test_other_examples_run(page: str) -> None:
     exec("import flask_fs as fs", namespace)
     for block in _blocks(page):
         exec(compile(block, page, "exec"), namespace)
+
+
+def test_images_and_mongoengine_examples_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mongo_url: str
+) -> None:
+    import io
+
+    import mongoengine
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    monkeypatch.chdir(tmp_path)
+    picture = io.BytesIO()
+    Image.linear_gradient("L").resize((400, 400)).convert("RGB").save(picture, "PNG")
+    (tmp_path / "some_image.png").write_bytes(picture.getvalue())
+    namespace: dict[str, object] = {
+        "__name__": "docs_images",
+        "upload": FileStorage(io.BytesIO(picture.getvalue()), "photo.png"),
+        "data": picture.getvalue(),
+        "some_image": str(tmp_path / "some_image.png"),
+        "stream": io.BytesIO(b"from a client"),
+    }
+    mongoengine.connect(
+        db="flask_fs_docs", host=mongo_url, alias="default", uuidRepresentation="standard"
+    )
+    try:
+        for block in _blocks("images.md"):
+            exec(compile(block, "images.md", "exec"), namespace)
+    finally:
+        mongoengine.disconnect(alias="default")
+    root = tmp_path / "instance" / "fs"
+    assert (root / "files" / "prefix" / "basename.file").read_bytes() == b"from a client"
+    assert sorted(p.name for p in (root / "images").iterdir()) == [
+        "test-100.png", "test-32.png", "test-original.png", "test.png"
+    ]  # fmt: skip
