@@ -173,3 +173,16 @@ def swift_server(request: pytest.FixtureRequest) -> SwiftServer:
         )
     request.getfixturevalue("swift_service")
     return SwiftServer("http://127.0.0.1:18080/auth/v1.0", "test:tester", "testing")
+
+
+@pytest.fixture(scope="session")
+def mongoengine_db(mongo_url: str) -> Iterator[str]:
+    """mongoengine's default connection, to a database of this session's own."""
+    import uuid
+
+    import mongoengine
+
+    name = f"flask_fs_mongoengine_{uuid.uuid4().hex[:8]}"
+    mongoengine.connect(db=name, host=mongo_url, alias="default", uuidRepresentation="standard")
+    yield name
+    mongoengine.disconnect(alias="default")

@@ -9,6 +9,7 @@ keeps the median, and prints flask-fs against the raw client side by side.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import resource
@@ -20,6 +21,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+MiB = 1024 * 1024
+BLOCK = os.urandom(MiB)
+SERVICES = Path(__file__).resolve().parent.parent / "services"
 
 Work = Callable[[], float]
 Case = Callable[[Path, int], Work]
@@ -45,6 +51,38 @@ def setup(name: str) -> Callable[[Callable[[Path, int], None]], Callable[[Path, 
         return func
 
     return register
+
+
+class Source(io.RawIOBase):
+    """``size`` bytes produced on demand, as an upload stream (never all in memory)."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = min(len(buffer), self.left, MiB)
+        buffer[:count] = BLOCK[:count]
+        self.left -= count
+        return count
+
+
+def source(size: int) -> io.BufferedReader:
+    """A buffered :class:`Source`, what an upload stream usually is."""
+    return io.BufferedReader(Source(size), MiB)
+
+
+def ensure_service(script: str, install: str, venv: str, probe: Callable[[], object]) -> None:
+    """Start a server from services/ unless ``probe()`` reaches one already."""
+    try:
+        probe()
+    except Exception:  # anything means: no server there yet
+        path = SERVICES / script
+        if not (Path(os.environ.get("FS_SERVICES_DIR", "/tmp/fs-services")) / venv).exists():
+            subprocess.run(["bash", str(path), install], check=True)
+        subprocess.run(["bash", str(path), "start"], check=True)
 
 
 def _max_rss_mb() -> float:

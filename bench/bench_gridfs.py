@@ -9,15 +9,12 @@ one. Both sides use 255 KiB chunks (GridFS's default).
 
 from __future__ import annotations
 
-import io
 import os
-import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
 
-from _harness import Work, case, main, setup
+from _harness import Work, case, ensure_service, main, setup, source
 from flask import Flask
 from gridfs import GridFSBucket
 from pymongo import MongoClient
@@ -25,32 +22,10 @@ from pymongo import MongoClient
 import flask_fs as fs
 
 MiB = 1024 * 1024
-BLOCK = os.urandom(MiB)
 SMALL = os.urandom(4096)
 URL = os.environ.get("FS_BENCH_MONGO_URL", "mongodb://127.0.0.1:17017/?directConnection=true")
 DATABASE = "flask_fs_bench"
-SERVICES = Path(__file__).resolve().parent.parent / "services"
 files = fs.Storage("bench", fs.ALL)
-
-
-class Source(io.RawIOBase):
-    """``size`` bytes produced on demand, as an upload stream."""
-
-    def __init__(self, size: int) -> None:
-        self.left = size
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        count = min(len(buffer), self.left, MiB)
-        buffer[:count] = BLOCK[:count]
-        self.left -= count
-        return count
-
-
-def _source(size: int) -> io.BufferedReader:
-    return io.BufferedReader(Source(size), MiB)
 
 
 def _raw_bucket(name: str) -> GridFSBucket:
@@ -66,24 +41,12 @@ def _app(bucket: str) -> Flask:
     return app
 
 
-def ensure_server() -> None:
-    """Start SecantusDB unless the URL answers already."""
-    try:
-        MongoClient(URL, serverSelectionTimeoutMS=1000).admin.command("ping")
-    except Exception:  # anything means: no server there yet
-        script = SERVICES / "mongo_secantus.sh"
-        venv = Path(os.environ.get("FS_SERVICES_DIR", "/tmp/fs-services")) / "mongovenv"
-        if not venv.exists():
-            subprocess.run(["bash", str(script), "install"], check=True)
-        subprocess.run(["bash", str(script), "start"], check=True)
-
-
 @case("save", "raw")
 def save_raw(workdir: Path, size: int) -> Work:
     bucket = _raw_bucket(f"raw{uuid.uuid4().hex[:8]}")
 
     def work() -> float:
-        bucket.upload_from_stream("big.bin", _source(size))
+        bucket.upload_from_stream("big.bin", source(size))
         return size / MiB
 
     return work
@@ -94,7 +57,7 @@ def save_fs(workdir: Path, size: int) -> Work:
     _app(f"fs{uuid.uuid4().hex[:8]}")
 
     def work() -> float:
-        files.save(_source(size), "big.bin")
+        files.save(source(size), "big.bin")
         return size / MiB
 
     return work
@@ -102,10 +65,10 @@ def save_fs(workdir: Path, size: int) -> Work:
 
 @setup("read")
 def read_setup(workdir: Path, size: int) -> None:
-    _raw_bucket("readraw").upload_from_stream("big.bin", _source(size))
+    _raw_bucket("readraw").upload_from_stream("big.bin", source(size))
     app = _app("readfs")
     with app.app_context():
-        files.save(_source(size), "big.bin", overwrite=True)
+        files.save(source(size), "big.bin", overwrite=True)
 
 
 @case("read", "raw")
@@ -168,7 +131,8 @@ def small_fs(workdir: Path, count: int) -> Work:
 
 if __name__ == "__main__":
     if "--child" not in sys.argv:
-        ensure_server()
+        ping = MongoClient(URL, serverSelectionTimeoutMS=1000).admin.command
+        ensure_service("mongo_secantus.sh", "install", "mongovenv", lambda: ping("ping"))
     main(
         __file__,
         {

@@ -11,16 +11,14 @@ is the library's cost: hashing the content, tagging the object with its SHA-256,
 from __future__ import annotations
 
 import contextlib
-import io
 import os
-import subprocess
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import boto3
-from _harness import Work, case, main, setup
+from _harness import Work, case, ensure_service, main, setup, source
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -29,13 +27,11 @@ from flask import Flask
 import flask_fs as fs
 
 MiB = 1024 * 1024
-BLOCK = os.urandom(MiB)
 SMALL = os.urandom(4096)
 ENDPOINT = os.environ.get("FS_BENCH_S3_ENDPOINT", "http://127.0.0.1:18333")
 ACCESS_KEY = os.environ.get("FS_BENCH_S3_ACCESS_KEY", "seaweedtest")
 SECRET_KEY = os.environ.get("FS_BENCH_S3_SECRET_KEY", "seaweedsecret")
 BUCKET = "flask-fs-bench"
-SERVICES = Path(__file__).resolve().parent.parent / "services"
 files = fs.Storage("bench", fs.ALL)
 
 
@@ -80,40 +76,6 @@ def _app(prefix: str) -> Flask:
     return app
 
 
-class Source(io.RawIOBase):
-    """``size`` bytes produced on demand, as an upload stream."""
-
-    def __init__(self, size: int) -> None:
-        self.left = size
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        count = min(len(buffer), self.left, MiB)
-        buffer[:count] = BLOCK[:count]
-        self.left -= count
-        return count
-
-
-def _source(size: int) -> io.BufferedReader:
-    return io.BufferedReader(Source(size), MiB)
-
-
-def ensure_server() -> None:
-    """Start SeaweedFS unless the endpoint answers already."""
-    try:
-        _client().list_buckets()
-    except Exception:  # anything means: no server there yet
-        script = SERVICES / "seaweed_s3.sh"
-        venv = Path(os.environ.get("FS_SERVICES_DIR", "/tmp/fs-services")) / "seaweedvenv"
-        if not venv.exists():
-            subprocess.run(["bash", str(script), "install"], check=True)
-        subprocess.run(["bash", str(script), "start"], check=True)
-    with contextlib.suppress(ClientError):  # it exists already
-        _client().create_bucket(Bucket=BUCKET)
-
-
 # -- large files ---------------------------------------------------------------------------------
 
 
@@ -123,7 +85,7 @@ def save_raw(workdir: Path, size: int) -> Work:
 
     def work() -> float:
         key = f"raw/{uuid.uuid4().hex}"
-        client.upload_fileobj(_source(size), BUCKET, key, Config=_transfer_config())
+        client.upload_fileobj(source(size), BUCKET, key, Config=_transfer_config())
         return size / MiB
 
     return work
@@ -134,7 +96,7 @@ def save_fs(workdir: Path, size: int) -> Work:
     _app(f"fs-{uuid.uuid4().hex}")
 
     def work() -> float:
-        files.save(_source(size), "big.bin")
+        files.save(source(size), "big.bin")
         return size / MiB
 
     return work
@@ -142,7 +104,7 @@ def save_fs(workdir: Path, size: int) -> Work:
 
 @setup("read")
 def read_setup(workdir: Path, size: int) -> None:
-    _client().upload_fileobj(_source(size), BUCKET, "read/big.bin", Config=_transfer_config())
+    _client().upload_fileobj(source(size), BUCKET, "read/big.bin", Config=_transfer_config())
 
 
 @case("read", "raw")
@@ -252,7 +214,9 @@ if __name__ == "__main__":
     import sys
 
     if "--child" not in sys.argv:
-        ensure_server()
+        ensure_service("seaweed_s3.sh", "install", "seaweedvenv", lambda: _client().list_buckets())
+        with contextlib.suppress(ClientError):  # it exists already
+            _client().create_bucket(Bucket=BUCKET)
     main(
         __file__,
         {

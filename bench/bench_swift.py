@@ -9,15 +9,12 @@ names one. Raw uploads use ``SwiftService`` with the same segment size (16 MiB) 
 
 from __future__ import annotations
 
-import io
 import os
-import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
 
-from _harness import Work, case, main, setup
+from _harness import Work, case, ensure_service, main, setup, source
 from flask import Flask
 from swiftclient.client import Connection
 from swiftclient.service import SwiftService, SwiftUploadObject
@@ -25,34 +22,12 @@ from swiftclient.service import SwiftService, SwiftUploadObject
 import flask_fs as fs
 
 MiB = 1024 * 1024
-BLOCK = os.urandom(MiB)
 SMALL = os.urandom(4096)
 AUTHURL = os.environ.get("FS_BENCH_SWIFT_AUTHURL", "http://127.0.0.1:18080/auth/v1.0")
 USER, KEY = "test:tester", "testing"
 CONTAINER = "flask-fs-bench"
 SEGMENT = 16 * MiB
-SERVICES = Path(__file__).resolve().parent.parent / "services"
 files = fs.Storage("bench", fs.ALL)
-
-
-class Source(io.RawIOBase):
-    """``size`` bytes produced on demand, as an upload stream."""
-
-    def __init__(self, size: int) -> None:
-        self.left = size
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        count = min(len(buffer), self.left, MiB)
-        buffer[:count] = BLOCK[:count]
-        self.left -= count
-        return count
-
-
-def _source(size: int) -> io.BufferedReader:
-    return io.BufferedReader(Source(size), MiB)
 
 
 def _conn() -> Connection:
@@ -74,26 +49,13 @@ def _app() -> Flask:
     return app
 
 
-def ensure_server() -> None:
-    """Start the Swift all-in-one unless the auth URL answers already."""
-    try:
-        _conn().get_auth()
-    except Exception:  # anything means: no server there yet
-        script = SERVICES / "swift_saio.sh"
-        venv = Path(os.environ.get("FS_SERVICES_DIR", "/tmp/fs-services")) / "swiftvenv"
-        if not venv.exists():
-            subprocess.run(["bash", str(script), "install-pip"], check=True)
-        subprocess.run(["bash", str(script), "start"], check=True)
-    _conn().put_container(CONTAINER)
-
-
 @case("save", "raw")
 def save_raw(workdir: Path, size: int) -> Work:
     service = SwiftService(options={"auth": AUTHURL, "user": USER, "key": KEY})
     options = {"segment_size": SEGMENT, "use_slo": True, "checksum": False}
 
     def work() -> float:
-        upload = SwiftUploadObject(_source(size), object_name=f"raw/{uuid.uuid4().hex}")
+        upload = SwiftUploadObject(source(size), object_name=f"raw/{uuid.uuid4().hex}")
         for result in service.upload(CONTAINER, [upload], options=options):
             assert result["success"], result
         return size / MiB
@@ -106,7 +68,7 @@ def save_fs(workdir: Path, size: int) -> Work:
     _app()
 
     def work() -> float:
-        files.save(_source(size), f"fs/{uuid.uuid4().hex}")
+        files.save(source(size), f"fs/{uuid.uuid4().hex}")
         return size / MiB
 
     return work
@@ -115,7 +77,7 @@ def save_fs(workdir: Path, size: int) -> Work:
 @setup("read")
 def read_setup(workdir: Path, size: int) -> None:
     _app()
-    files.save(_source(size), "read/big.bin", overwrite=True)
+    files.save(source(size), "read/big.bin", overwrite=True)
 
 
 @case("read", "raw")
@@ -178,7 +140,8 @@ def small_fs(workdir: Path, count: int) -> Work:
 
 if __name__ == "__main__":
     if "--child" not in sys.argv:
-        ensure_server()
+        ensure_service("swift_saio.sh", "install-pip", "swiftvenv", lambda: _conn().get_auth())
+        _conn().put_container(CONTAINER)
     main(
         __file__,
         {

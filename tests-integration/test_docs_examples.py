@@ -40,12 +40,12 @@ def test_other_examples_run(page: str) -> None:
         exec(compile(block, page, "exec"), namespace)
 
 
+@pytest.mark.usefixtures("mongoengine_db")
 def test_images_and_mongoengine_examples_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mongo_url: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import io
 
-    import mongoengine
     from PIL import Image
     from werkzeug.datastructures import FileStorage
 
@@ -60,14 +60,8 @@ def test_images_and_mongoengine_examples_run(
         "some_image": str(tmp_path / "some_image.png"),
         "stream": io.BytesIO(b"from a client"),
     }
-    mongoengine.connect(
-        db="flask_fs_docs", host=mongo_url, alias="default", uuidRepresentation="standard"
-    )
-    try:
-        for block in _blocks("images.md"):
-            exec(compile(block, "images.md", "exec"), namespace)
-    finally:
-        mongoengine.disconnect(alias="default")
+    for block in _blocks("images.md"):
+        exec(compile(block, "images.md", "exec"), namespace)
     root = tmp_path / "instance" / "fs"
     assert (root / "files" / "prefix" / "basename.file").read_bytes() == b"from a client"
     assert sorted(p.name for p in (root / "images").iterdir()) == [

@@ -9,20 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import mongoengine
 import pytest
 from flask import Flask
 from PIL import Image
 
 import flask_fs as fs
-
-
-@pytest.fixture(scope="session")
-def mongo_db(mongo_url: str) -> Iterator[str]:
-    name = f"flask_fs_mongo_{uuid.uuid4().hex[:8]}"
-    mongoengine.connect(db=name, host=mongo_url, alias="default", uuidRepresentation="standard")
-    yield name
-    mongoengine.disconnect(alias="default")
 
 
 @pytest.fixture(params=["local", "gridfs"])
@@ -50,7 +41,7 @@ def images() -> fs.Storage:
 
 @pytest.fixture
 def app(
-    backend_settings: dict[str, Any], mongo_db: str, files: fs.Storage, images: fs.Storage
+    backend_settings: dict[str, Any], mongoengine_db: str, files: fs.Storage, images: fs.Storage
 ) -> Iterator[Flask]:
     app = Flask(__name__)
     app.config.update(backend_settings)
