@@ -1,0 +1,303 @@
+"""The ``flask fs`` command group: look at and move the files of an application's storages.
+
+Locations are ``storage:name``, ``storage:prefix/`` (every file under it), ``storage:`` (the
+whole storage) or a local path. Copies stream, between any two backends, in bounded memory.
+Exit codes: 0 success, 1 a storage operation failed, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, cast
+
+import click
+from flask.cli import AppGroup
+
+from .errors import FileExists, FSError
+from .state import get_state
+from .storage import Storage
+from .streams import CHUNK_SIZE
+
+fs_command = AppGroup("fs", help="Look at and move the files of this application's storages.")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where files are: a name or prefix in a storage, or a local path."""
+
+    storage: Storage | None
+    path: str
+
+    @property
+    def is_folder(self) -> bool:
+        if self.storage is None:
+            return Path(self.path).is_dir()
+        return self.path == "" or self.path.endswith("/")
+
+    def __str__(self) -> str:
+        return f"{self.storage.name}:{self.path}" if self.storage else self.path
+
+
+def parse_location(text: str) -> Location:
+    """``storage:path`` when ``storage`` is a storage of the application, else a local path."""
+    name, colon, path = text.partition(":")
+    storages = get_state().storages
+    if colon and name in storages:
+        return Location(storages[name].storage, path)
+    return Location(None, text)
+
+
+def _storage_location(text: str) -> Location:
+    location = parse_location(text)
+    if location.storage is None:
+        names = ", ".join(sorted(get_state().storages)) or "none"
+        raise click.BadParameter(f"{text!r} is not STORAGE:NAME (storages: {names})")
+    return location
+
+
+def _fail(message: str) -> None:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(1)
+
+
+def _size(count: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} TB"
+
+
+@fs_command.command("ls")
+@click.argument("location")
+@click.option("-l", "--long", "long_format", is_flag=True, help="Show size, type and date.")
+def ls_command(location: str, long_format: bool) -> None:
+    """List the files of STORAGE[:PREFIX]."""
+    if ":" not in location:
+        location += ":"
+    where = _storage_location(location)
+    assert where.storage is not None
+    try:
+        for name in where.storage.list_files(where.path or None):
+            if not long_format:
+                click.echo(name)
+                continue
+            meta = where.storage.metadata(name)
+            modified = meta["modified"].strftime("%Y-%m-%d %H:%M")
+            click.echo(f"{meta['size']:>12}  {modified}  {meta['mime']:<28} {name}")
+    except FSError as exc:
+        _fail(str(exc))
+
+
+@fs_command.command("info")
+@click.argument("location")
+def info_command(location: str) -> None:
+    """Show a file's metadata: STORAGE:NAME."""
+    where = _storage_location(location)
+    assert where.storage is not None
+    try:
+        meta = where.storage.metadata(where.path)
+        url = where.storage.url(where.path) if where.storage.has_url else None
+    except FSError as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"name:     {where.path}")
+    click.echo(f"storage:  {where.storage.name} ({where.storage.config.backend})")
+    click.echo(f"size:     {meta['size']} ({_size(meta['size'])})")
+    click.echo(f"type:     {meta['mime']}")
+    click.echo(f"modified: {meta['modified'].isoformat()}")
+    click.echo(f"checksum: {meta['checksum']}")
+    if url:
+        click.echo(f"url:      {url}")
+
+
+def _sources(source: Location) -> Iterator[tuple[str, str]]:
+    """(full source name or path, name relative to the source) for every file to copy."""
+    if source.storage is not None:
+        if source.is_folder:
+            for name in source.storage.list_files(source.path or None):
+                yield name, name[len(source.path) :]
+        else:
+            yield source.path, posixpath.basename(source.path)
+        return
+    root = Path(source.path)
+    if root.is_dir():
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            yield str(path), path.relative_to(root).as_posix()
+    elif root.is_file():
+        yield str(root), root.name
+    else:
+        raise FSError(f"{source.path!r}: no such file or folder")
+
+
+def _target(destination: Location, relative: str, many: bool) -> str:
+    if destination.is_folder or many:
+        if destination.storage is None:
+            return os.path.join(destination.path, *relative.split("/"))
+        prefix = (
+            destination.path
+            if destination.path.endswith("/") or not destination.path
+            else destination.path + "/"
+        )
+        return prefix + relative
+    return destination.path
+
+
+def _open_source(source: Location, name: str) -> IO[bytes]:
+    if source.storage is not None:
+        return source.storage.open(name, "rb")
+    return open(name, "rb")
+
+
+def _size_of(source: Location, name: str) -> int:
+    if source.storage is not None:
+        return int(source.storage.metadata(name)["size"])
+    return os.path.getsize(name)
+
+
+def _write_local(stream: IO[bytes], path: str, overwrite: bool, progress: Any) -> None:
+    """Write a local file atomically: a temporary beside it, renamed when complete."""
+    if not overwrite and os.path.exists(path):
+        raise FileExists(f"{path!r} already exists")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    temp = f"{path}.fs-part-{uuid.uuid4().hex[:8]}"
+    try:
+        with open(temp, "xb") as out:
+            while chunk := stream.read(CHUNK_SIZE):
+                out.write(chunk)
+                progress.update(len(chunk))
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
+class _Counting:
+    """A read stream that reports its progress."""
+
+    def __init__(self, stream: IO[bytes], progress: Any) -> None:
+        self.stream = stream
+        self.progress = progress
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.progress.update(len(data))
+        return data
+
+
+def _transfer(
+    source_text: str, destination_text: str, overwrite: bool, dry_run: bool, move: bool
+) -> None:
+    source = parse_location(source_text)
+    destination = parse_location(destination_text)
+    if source.storage is None and destination.storage is None:
+        raise click.UsageError("one side must be STORAGE:NAME (for local copies, use cp)")
+    verb = "move" if move else "copy"
+    try:
+        files = list(_sources(source))
+        if not files:
+            _fail(f"nothing to {verb} in {source}")
+        many = source.is_folder
+        plan = [(name, _target(destination, relative, many)) for name, relative in files]
+        if dry_run:
+            for name, target in plan:
+                click.echo(f"would {verb} {name} -> {target}")
+            return
+        total = sum(_size_of(source, name) for name, _ in plan)
+        started = time.monotonic()
+
+        def rate(_: int | None) -> str:
+            done = progress.pos
+            elapsed = max(time.monotonic() - started, 1e-6)
+            return f"{_size(done)} at {_size(done / elapsed)}/s"
+
+        with click.progressbar(
+            length=total, label=f"{verb} {len(plan)} file(s)", item_show_func=rate, file=sys.stderr
+        ) as progress:
+            for name, target in plan:
+                with _open_source(source, name) as stream:
+                    if destination.storage is None:
+                        _write_local(stream, target, overwrite, progress)
+                    else:
+                        counted = cast("IO[bytes]", _Counting(stream, progress))
+                        destination.storage.write(target, counted, overwrite=overwrite)
+                if move:
+                    if source.storage is not None:
+                        source.storage.delete(name)
+                    else:
+                        os.unlink(name)
+        click.echo(f"{'moved' if move else 'copied'} {len(plan)} file(s), {_size(total)}")
+    except FSError as exc:
+        _fail(str(exc))
+
+
+@fs_command.command("cp")
+@click.argument("source")
+@click.argument("destination")
+@click.option("--overwrite", is_flag=True, help="Replace files that exist.")
+@click.option("--dry-run", is_flag=True, help="Say what would be copied; copy nothing.")
+def cp_command(source: str, destination: str, overwrite: bool, dry_run: bool) -> None:
+    """Copy SOURCE to DESTINATION (STORAGE:NAME, STORAGE:PREFIX/ or a local path)."""
+    _transfer(source, destination, overwrite, dry_run, move=False)
+
+
+@fs_command.command("mv")
+@click.argument("source")
+@click.argument("destination")
+@click.option("--overwrite", is_flag=True, help="Replace files that exist.")
+@click.option("--dry-run", is_flag=True, help="Say what would be moved; move nothing.")
+def mv_command(source: str, destination: str, overwrite: bool, dry_run: bool) -> None:
+    """Move SOURCE to DESTINATION: a copy, then the source is deleted."""
+    _transfer(source, destination, overwrite, dry_run, move=True)
+
+
+@fs_command.command("rm")
+@click.argument("locations", nargs=-1, required=True)
+@click.option("--dry-run", is_flag=True, help="Say what would be deleted; delete nothing.")
+def rm_command(locations: tuple[str, ...], dry_run: bool) -> None:
+    """Delete STORAGE:NAME files, or every file under STORAGE:PREFIX/."""
+    try:
+        for text in locations:
+            where = _storage_location(text)
+            assert where.storage is not None
+            names = list(_sources(where))
+            for name, _ in names:
+                if dry_run:
+                    click.echo(f"would delete {where.storage.name}:{name}")
+                else:
+                    where.storage.delete(name)
+                    click.echo(f"deleted {where.storage.name}:{name}")
+    except FSError as exc:
+        _fail(str(exc))
+
+
+@fs_command.command("check")
+def check_command() -> None:
+    """Check every storage: backend, credentials, and a write/read/delete round trip."""
+    storages = get_state().storages
+    if not storages:
+        _fail("no storage is configured on this application")
+    failed = 0
+    for name, configured in sorted(storages.items()):
+        storage = configured.storage
+        probe = f".flask-fs-check-{uuid.uuid4().hex}"
+        backend = configured.config.backend
+        try:
+            storage.write(probe, b"flask-fs check")
+            if storage.read(probe) != b"flask-fs check":
+                raise FSError("read back different content")
+            storage.delete(probe)
+        except FSError as exc:
+            failed += 1
+            click.secho(f"FAIL {name} ({backend}): {exc}", fg="red")
+        else:
+            click.secho(f"ok   {name} ({backend})", fg="green")
+    if failed:
+        _fail(f"{failed} of {len(storages)} storage(s) failed")
