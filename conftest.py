@@ -186,3 +186,16 @@ def mongoengine_db(mongo_url: str) -> Iterator[str]:
     mongoengine.connect(db=name, host=mongo_url, alias="default", uuidRepresentation="standard")
     yield name
     mongoengine.disconnect(alias="default")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium (``FS_TEST_CHROMIUM`` names another), installed if missing."""
+    import shutil
+
+    path = os.environ.get("FS_TEST_CHROMIUM") or shutil.which("chromium")
+    if not path:
+        subprocess.run(["bash", str(SERVICES / "chromium.sh"), "install"], check=True)
+        path = shutil.which("chromium")
+    assert path, "chromium could not be installed"
+    return path

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import tempfile
 from pathlib import Path
 from types import ModuleType
 
@@ -23,3 +25,22 @@ def demo_module() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+ARTIFACTS = Path(
+    os.environ.get("FS_TEST_ARTIFACTS", Path(tempfile.gettempdir()) / "flask-fs-artifacts")
+)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where tests leave what a person may want to look at (screenshots)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the artifacts this run left."""
+    if ARTIFACTS.is_dir():
+        for path in sorted(ARTIFACTS.iterdir()):
+            terminalreporter.write_line(f"artifact: {path}")

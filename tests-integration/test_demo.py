@@ -8,6 +8,7 @@ from types import ModuleType
 
 import pytest
 from flask.testing import FlaskClient
+from PIL import Image
 
 
 @pytest.fixture
@@ -23,14 +24,23 @@ def _upload(client: FlaskClient, *files: tuple[bytes, str]) -> str:
     return response.get_data(as_text=True)
 
 
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), "teal").save(out, "PNG")
+    return out.getvalue()
+
+
 def test_upload_list_download_delete(client: FlaskClient, tmp_path: Path) -> None:
-    page = _upload(client, (b"hello demo", "notes.txt"), (b"\x89PNG fake", "Photo 1.PNG"))
+    page = _upload(client, (b"hello demo", "notes.txt"), (_png(), "Photo 1.PNG"))
     assert "Uploaded notes.txt." in page
     assert "Uploaded Photo_1.png." in page
     assert 'href="/files/notes.txt"' in page
+    assert 'src="/thumbnails/Photo_1.png"' in page  # in the gallery, with its thumbnail
     assert "text/plain" in page
     assert "10 B" in page
     assert (tmp_path / "files" / "notes.txt").read_bytes() == b"hello demo"
+    thumbnail = Image.open(io.BytesIO(client.get("/thumbnails/Photo_1.png").data))
+    assert (thumbnail.format, thumbnail.size) == ("PNG", (240, 240))
 
     download = client.get("/files/notes.txt")
     assert download.data == b"hello demo"
@@ -43,6 +53,14 @@ def test_upload_list_download_delete(client: FlaskClient, tmp_path: Path) -> Non
     assert "notes.txt</a>" not in page
     assert client.get("/files/notes.txt").status_code == 404
     assert client.post("/delete/notes.txt").status_code == 404
+    client.post("/delete/Photo_1.png")
+    assert client.get("/thumbnails/Photo_1.png").status_code == 404
+
+
+def test_a_disguised_file_is_refused_and_not_kept(client: FlaskClient, tmp_path: Path) -> None:
+    page = _upload(client, (b"#!/bin/sh\necho pwned", "cute-cat.png"))
+    assert "cute-cat.png: this is not an image that can be shown." in page
+    assert not (tmp_path / "files" / "cute-cat.png").exists()
 
 
 def test_errors_are_shown_on_the_page(client: FlaskClient) -> None:

@@ -1,4 +1,7 @@
-"""The flask-fs demo: upload, list, download and delete files on the local backend.
+"""The flask-fs demo: upload, see, download and delete files on the local backend.
+
+Images get a thumbnail (fs-images) in a second storage and appear in a gallery; other files are
+listed with their size, type and date. Downloads are served by flask-fs (Range, ETag).
 
 Run it with ``hatch run demo`` and open http://127.0.0.1:5000. Files go to ``instance/fs/``
 next to this file unless ``FS_ROOT`` is set; any flask-fs setting can be given as an
@@ -15,11 +18,27 @@ from werkzeug.wrappers import Response
 
 import flask_fs as fs
 from flask_fs.errors import FileExists, FileNotFound, FSError, InvalidFilename, UploadNotAllowed
+from flask_fs.images import ImageError, make_thumbnail
+from flask_fs.names import extension_of
 
 HERE = Path(__file__).resolve().parent
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 
 files = fs.Storage("files", fs.AllExcept(fs.SCRIPTS + fs.EXECUTABLES))
+thumbnails = fs.Storage("thumbnails", fs.IMAGES, overwrite=True)
+THUMBNAIL_SIZE = 240
+#: Images that get a thumbnail (SVG is served as an attachment, never drawn inline).
+RASTER = {"jpg", "jpe", "jpeg", "png", "gif", "webp", "bmp"}
+
+
+def make_preview(name: str) -> None:
+    """Store a thumbnail of an uploaded image; refuse (and delete) files that are not images."""
+    try:
+        with files.open(name, "rb") as source:
+            thumbnails.write(name, make_thumbnail(source, THUMBNAIL_SIZE))
+    except ImageError:
+        files.delete(name)
+        raise
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -32,18 +51,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.from_prefixed_env()
     app.config.update(config or {})
-    fs.init_app(app, files)
+    fs.init_app(app, files, thumbnails)
 
     @app.get("/")
     def index() -> str:
-        listing = []
+        images, others = [], []
         for name in files.list_files():
             try:
                 meta = files.metadata(name)
             except FileNotFound:  # deleted meanwhile
                 continue
-            listing.append({"name": name, "url": files.url(name), **meta})
-        return render_template("index.html", files=listing, max_mb=MAX_UPLOAD_BYTES // 2**20)
+            entry = {"name": name, "url": files.url(name), **meta}
+            if extension_of(name) in RASTER and thumbnails.exists(name):
+                images.append({**entry, "thumbnail": thumbnails.url(name)})
+            else:
+                others.append(entry)
+        return render_template(
+            "index.html", images=images, files=others, max_mb=MAX_UPLOAD_BYTES // 2**20
+        )
 
     @app.post("/upload")
     def upload() -> Response:
@@ -53,6 +78,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         for upload in uploads:
             try:
                 name = files.save(upload)
+                if extension_of(name) in RASTER:
+                    make_preview(name)
+            except ImageError:
+                flash(f"{upload.filename}: this is not an image that can be shown.", "error")
             except UploadNotAllowed:
                 flash(f"{upload.filename}: this type of file is not allowed.", "error")
             except FileExists:
@@ -61,6 +90,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 flash(f"{upload.filename}: {exc}", "error")
             else:
                 flash(f"Uploaded {name}.", "success")
+        if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+            return Response(status=204)  # the page reloads itself and shows the messages
         return redirect(url_for("index"))
 
     @app.post("/delete/<path:name>")
@@ -69,6 +100,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             files.delete(name)
         except (FileNotFound, InvalidFilename):
             abort(404)
+        if thumbnails.exists(name):
+            thumbnails.delete(name)
         flash(f"Deleted {name}.", "success")
         return redirect(url_for("index"))
 
