@@ -6,7 +6,6 @@ import hashlib
 import io
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,24 +18,15 @@ from pymongo import MongoClient
 import flask_fs as fs
 from flask_fs.backends.gridfs import READ_BATCH
 from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound
+from flask_fs.testing import temporary_storage
 
 KiB = 1024
 
 
-def _storage(settings: dict[str, Any], **extra: Any) -> Iterator[fs.Storage]:
-    app = Flask(__name__)
-    storage = fs.Storage(f"grid{uuid.uuid4().hex[:8]}", fs.ALL)
-    prefix = f"{storage.name.upper()}_FS_"
-    app.config.update({prefix + key: value for key, value in {**settings, **extra}.items()})
-    app.config[prefix + "BACKEND"] = "gridfs"
-    fs.init_app(app, storage)
-    with app.app_context():
-        yield storage
-
-
 @pytest.fixture
 def storage(gridfs_settings: dict[str, Any]) -> Iterator[fs.Storage]:
-    yield from _storage(gridfs_settings, CHUNK_SIZE=64 * KiB)
+    with temporary_storage("gridfs", gridfs_settings, "grid", CHUNK_SIZE=64 * KiB) as storage:
+        yield storage
 
 
 def _collections(mongo: MongoClient[Any], database: str, storage: fs.Storage) -> Any:
@@ -67,7 +57,7 @@ def test_an_unreachable_server_fails_within_the_selection_timeout() -> None:
         "MONGO_DB": "db",
         "CLIENT_OPTIONS": {"serverSelectionTimeoutMS": 500},
     }
-    for storage in _storage(settings):
+    with temporary_storage("gridfs", settings, "grid") as storage:
         start = time.monotonic()
         with pytest.raises(BackendError, match="ServerSelectionTimeoutError") as info:
             storage.read("a.txt")

@@ -19,6 +19,7 @@ from werkzeug.datastructures import FileStorage
 import flask_fs as fs
 from flask_fs.backends.s3 import S3Backend
 from flask_fs.errors import BackendError, ConfigurationError, FileExists
+from flask_fs.testing import temporary_storage
 
 MiB = 1024 * 1024
 BUCKET = "flask-fs-tests"  # the bucket fixture's
@@ -29,32 +30,17 @@ NON_ATOMIC_MULTIPART_CREATE = {"seaweed", "moto", "swift-s3api"}
 SMALL_PARTS = {"MULTIPART_THRESHOLD": 5 * MiB, "MULTIPART_CHUNKSIZE": 5 * MiB}
 
 
-def _storage(settings: dict[str, Any], **extra: Any) -> Iterator[fs.Storage]:
-    app = Flask(__name__)
-    app.config.update(SERVER_NAME="fs.test")
-    storage = fs.Storage(f"s3test{uuid.uuid4().hex[:8]}", fs.ALL)
-    values = {**settings, **extra}
-    for key, value in values.items():
-        if isinstance(value, str):
-            value = value.replace("{name}", storage.name)
-        app.config[f"{storage.name.upper()}_FS_{key}"] = value
-    app.config[f"{storage.name.upper()}_FS_BACKEND"] = "s3"
-    fs.init_app(app, storage)
-    with app.test_request_context():
-        yield storage
-        for name in list(storage.list_files()):
-            storage.delete(name)
-
-
 @pytest.fixture
 def storage(s3_settings: dict[str, Any]) -> Iterator[fs.Storage]:
-    yield from _storage(s3_settings)
+    with temporary_storage("s3", s3_settings, "s3test") as storage:
+        yield storage
 
 
 @pytest.fixture
 def multipart(s3_settings: dict[str, Any]) -> Iterator[fs.Storage]:
     """A storage that switches to multipart uploads at 5 MiB (S3's smallest part)."""
-    yield from _storage(s3_settings, **SMALL_PARTS)
+    with temporary_storage("s3", s3_settings, "s3test", **SMALL_PARTS) as storage:
+        yield storage
 
 
 def _prefix(storage: fs.Storage) -> str:
@@ -92,7 +78,7 @@ def test_keys_live_under_the_prefix(storage: fs.Storage, s3: Any) -> None:
 
 def test_content_type_and_object_parameters(s3_settings: dict[str, Any], s3: Any) -> None:
     params = {"CacheControl": "max-age=60", "ContentDisposition": "inline"}
-    for storage in _storage(s3_settings, OBJECT_PARAMETERS=params):
+    with temporary_storage("s3", s3_settings, "s3test", OBJECT_PARAMETERS=params) as storage:
         storage.write("page.html", b"<p>")
         storage.save(io.BytesIO(b"{}"), "data.json")
         page = s3.head_object(Bucket=BUCKET, Key=_prefix(storage) + "page.html")
@@ -105,7 +91,7 @@ def test_content_type_and_object_parameters(s3_settings: dict[str, Any], s3: Any
 def test_create_bucket(s3_server: Any, s3_settings: dict[str, Any], make_raw_client: Any) -> None:
     bucket = f"fs-created-{uuid.uuid4().hex[:10]}"
     settings = {**s3_settings, "BUCKET": bucket, "CREATE_BUCKET": True}
-    for storage in _storage(settings):
+    with temporary_storage("s3", settings, "s3test") as storage:
         storage.write("a.txt", b"x")
         assert storage.read("a.txt") == b"x"
     client = make_raw_client(s3_server)
@@ -123,7 +109,7 @@ def test_create_bucket_outside_us_east_1(moto_s3: Any, make_raw_client: Any) -> 
         "BUCKET": bucket,
         "CREATE_BUCKET": True,
     }
-    for storage in _storage(settings):
+    with temporary_storage("s3", settings, "s3test") as storage:
         storage.write("a.txt", b"x")
     location = make_raw_client(moto_s3).get_bucket_location(Bucket=bucket)
     assert location["LocationConstraint"] == "eu-west-2"
@@ -244,7 +230,9 @@ def test_listing_paginates_past_1000_keys(storage: fs.Storage) -> None:
 
 
 def test_signed_urls(s3_settings: dict[str, Any]) -> None:
-    for storage in _storage(s3_settings, SIGNED_URLS=True, SIGNED_URL_EXPIRY=60):
+    with temporary_storage(
+        "s3", s3_settings, "s3test", SIGNED_URLS=True, SIGNED_URL_EXPIRY=60
+    ) as storage:
         storage.write("a.txt", b"signed content")
         assert storage.has_url
         url = storage.url("a.txt")
@@ -255,7 +243,7 @@ def test_signed_urls(s3_settings: dict[str, Any]) -> None:
 
 
 def test_serve_can_redirect_to_a_signed_url(s3_settings: dict[str, Any]) -> None:
-    for storage in _storage(s3_settings, SERVE_REDIRECT=True):
+    with temporary_storage("s3", s3_settings, "s3test", SERVE_REDIRECT=True) as storage:
         storage.write("a.txt", b"x")
         response = storage.serve("a.txt")
         assert response.status_code == 302

@@ -6,42 +6,25 @@ import hashlib
 import io
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from flask import Flask
 from swiftclient.client import Connection
 
 import flask_fs as fs
 from flask_fs.backends import swift as swift_backend
 from flask_fs.errors import BackendError
+from flask_fs.testing import temporary_storage
 
 MiB = 1024 * 1024
 
 
-def _storage(settings: dict[str, Any], **extra: Any) -> Iterator[fs.Storage]:
-    app = Flask(__name__)
-    app.config.update(SERVER_NAME="fs.test")
-    storage = fs.Storage(f"swift{uuid.uuid4().hex[:8]}", fs.ALL)
-    prefix = f"{storage.name.upper()}_FS_"
-    for key, value in {**settings, **extra}.items():
-        if isinstance(value, str):
-            value = value.replace("{name}", storage.name)
-        app.config[prefix + key] = value
-    app.config[prefix + "BACKEND"] = "swift"
-    fs.init_app(app, storage)
-    with app.test_request_context():
-        yield storage
-        for name in list(storage.list_files()):
-            storage.delete(name)
-
-
 @pytest.fixture
 def storage(swift_settings: dict[str, Any]) -> Iterator[fs.Storage]:
-    yield from _storage(swift_settings, SEGMENT_SIZE=2 * MiB)
+    with temporary_storage("swift", swift_settings, "swift", SEGMENT_SIZE=2 * MiB) as storage:
+        yield storage
 
 
 def _segments(swift: Connection, storage: fs.Storage) -> list[str]:
@@ -80,14 +63,18 @@ def test_a_discarded_large_upload_leaves_no_segments(
 def test_temp_urls(swift_settings: dict[str, Any], swift: Connection) -> None:
     key = "flask-fs-tempurl-key"
     swift.post_account(headers={"X-Account-Meta-Temp-URL-Key": key})
-    for storage in _storage(swift_settings, TEMPURL_KEY=key, TEMPURL_EXPIRY=60):
+    with temporary_storage(
+        "swift", swift_settings, "swift", TEMPURL_KEY=key, TEMPURL_EXPIRY=60
+    ) as storage:
         storage.write("a.txt", b"temporary")
         url = storage.url("a.txt")
         assert url is not None
         assert "temp_url_sig=" in url
         with urllib.request.urlopen(url, timeout=10) as response:
             assert response.read() == b"temporary"
-    for storage in _storage(swift_settings, TEMPURL_KEY=key, SERVE_REDIRECT=True):
+    with temporary_storage(
+        "swift", swift_settings, "swift", TEMPURL_KEY=key, SERVE_REDIRECT=True
+    ) as storage:
         storage.write("b.txt", b"x")
         response = storage.serve("b.txt")
         assert response.status_code == 302
@@ -96,21 +83,19 @@ def test_temp_urls(swift_settings: dict[str, Any], swift: Connection) -> None:
 
 def test_bad_credentials(swift_server: Any) -> None:
     settings = {"AUTHURL": swift_server.authurl, "USER": swift_server.user, "KEY": "wrong"}
-    for storage in _storage(settings, RETRIES=0):
+    with temporary_storage("swift", settings, "swift", RETRIES=0) as storage:
         with pytest.raises(BackendError, match=r"authentication failed|401") as info:
             storage.write("a.txt", b"x")
         assert storage.name in str(info.value)
-        break  # nothing to clean up, and no way to
 
 
 def test_an_unreachable_proxy_fails_fast() -> None:
     settings = {"AUTHURL": "http://127.0.0.1:9/auth/v1.0", "USER": "u", "KEY": "k"}
-    for storage in _storage(settings, RETRIES=0, TIMEOUT=2):
+    with temporary_storage("swift", settings, "swift", RETRIES=0, TIMEOUT=2) as storage:
         start = time.monotonic()
         with pytest.raises(BackendError, match=r"127\.0\.0\.1:9"):
             storage.exists("a.txt")
         assert time.monotonic() - start < 10
-        break  # nothing to clean up, and no way to
 
 
 def test_listing_pages(storage: fs.Storage, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,7 +34,7 @@ pytest.register_assert_rewrite(
 
 from .basic import BasicOperationTests  # noqa: E402
 from .copies import CopyMoveTests  # noqa: E402
-from .fixtures import ConformanceFixtures  # noqa: E402
+from .fixtures import ConformanceFixtures, storage_config, temporary_storage  # noqa: E402
 from .listing import ListingTests  # noqa: E402
 from .metadata import MetadataTests  # noqa: E402
 from .names import HostileNameTests  # noqa: E402
@@ -67,4 +67,6 @@ __all__ = [
     "OverwriteTests",
     "ServingTests",
     "StreamingTests",
+    "storage_config",
+    "temporary_storage",
 ]

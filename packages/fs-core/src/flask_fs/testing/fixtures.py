@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,42 @@ from flask_fs.errors import FSError
 
 def _unique_name(label: str) -> str:
     return f"{label}{uuid.uuid4().hex[:10]}"
+
+
+def storage_config(storage_name: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` as a storage's config keys: ``{"ROOT": x}`` → ``{"FILES_FS_ROOT": x}``.
+
+    In string values, ``{name}`` is replaced by the storage's name.
+    """
+    prefix = config_key_prefix(storage_name)
+    return {
+        prefix + key.upper(): value.replace("{name}", storage_name)
+        if isinstance(value, str)
+        else value
+        for key, value in settings.items()
+    }
+
+
+@contextlib.contextmanager
+def temporary_storage(
+    backend: str, settings: Mapping[str, Any], label: str = "test", **extra: Any
+) -> Iterator[Storage]:
+    """A fresh storage of ``backend`` in a throwaway application, inside a request context.
+
+    ``settings`` and ``extra`` are its storage-level settings (see :func:`storage_config`).
+    Whatever files it holds afterwards are deleted, as far as the backend still answers.
+    """
+    app = Flask("flask_fs_temporary", instance_path=tempfile.mkdtemp(prefix="flask-fs-"))
+    app.config.update(SERVER_NAME="fs.test")
+    storage = Storage(_unique_name(label), ALL)
+    app.config.update(storage_config(storage.name, {**settings, **extra, "BACKEND": backend}))
+    init_app(app, storage)
+    with app.test_request_context():
+        try:
+            yield storage
+        finally:
+            with contextlib.suppress(FSError):  # e.g. a test of an unreachable server
+                _empty(storage)
 
 
 class ConformanceFixtures:
@@ -53,11 +90,7 @@ class ConformanceFixtures:
 
     def _make_storage(self, app: Flask, label: str, **kwargs: Any) -> Storage:
         storage = Storage(_unique_name(label), ALL, **kwargs)
-        prefix = config_key_prefix(storage.name)
-        for key, value in app.extensions["fs_conformance_settings"].items():
-            if isinstance(value, str):
-                value = value.replace("{name}", storage.name)
-            app.config[prefix + key.upper()] = value
+        app.config.update(storage_config(storage.name, app.extensions["fs_conformance_settings"]))
         init_app(app, storage)
         return storage
 
