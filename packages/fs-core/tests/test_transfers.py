@@ -10,7 +10,7 @@ from typing import IO, Any
 import pytest
 
 from flask_fs.errors import FileExists
-from flask_fs.transfers import PipeUpload, RangedReader, UploadAborted
+from flask_fs.transfers import HashingReader, PipeUpload, RangedReader, UploadAborted
 
 
 class Recorder:
@@ -98,3 +98,22 @@ def test_ranged_reader_reads_seeks_and_reopens_only_when_needed() -> None:
     assert remote.read() == bytes(range(95, 100))
     buffered = io.BufferedReader(BytesRemote(b"abc\ndef\n"))
     assert buffered.readlines() == [b"abc\n", b"def\n"]
+
+
+def test_hashing_reader_hashes_a_source_read_whole_and_in_order() -> None:
+    data = bytes(range(256)) * 100
+    reader = HashingReader(io.BytesIO(data))
+    assert reader.read(1000) + reader.read() == data
+    assert reader.hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_hashing_reader_gives_no_checksum_after_a_read_out_of_order() -> None:
+    data = b"0123456789" * 100
+    reread = HashingReader(io.BytesIO(data))
+    reread.read(500)
+    reread.seek(100)  # a client retrying a part
+    reread.read()
+    assert reread.hexdigest() is None
+    partial = HashingReader(io.BytesIO(data))
+    partial.read(10)
+    assert partial.hexdigest() is None  # not read to the end

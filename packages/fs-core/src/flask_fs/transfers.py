@@ -2,6 +2,7 @@
 
 - :class:`RangedReader`: a remote object as a seekable read stream (seeking = a ranged GET).
 - :class:`PipeUpload`: ``open(name, "wb")`` for clients that upload from a readable stream.
+- :class:`HashingReader`: an upload source that computes the content's SHA-256 on the way.
 """
 
 from __future__ import annotations
@@ -199,3 +200,51 @@ class PipeUpload:
         self.thread.join()
         if self.cleanup is not None:
             self.cleanup()
+
+
+class HashingReader(io.RawIOBase):
+    """Passes an upload's source through, computing its SHA-256 while the client reads it.
+
+    The hash is computed on another thread (:class:`~flask_fs.streams.BackgroundDigest`). It is
+    only valid when the client read the whole source in order: after a seek backwards (a retry)
+    :meth:`hexdigest` gives ``None``, and the backend computes the checksum later instead.
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        super().__init__()
+        self.stream = stream
+        self.digest: BackgroundDigest | None = BackgroundDigest()
+        self.hashed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return bool(getattr(self.stream, "seekable", lambda: False)())
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self.stream.read(-1 if size is None else size)
+        position = self.stream.tell() - len(data) if self.seekable() else self.hashed
+        if self.digest is not None:
+            if position == self.hashed:
+                self.digest.update(data)
+                self.hashed += len(data)
+            elif position + len(data) > self.hashed:
+                self.digest = None  # read out of order: the checksum will be computed later
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self.stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.stream.tell()
+
+    def hexdigest(self) -> str | None:
+        """The SHA-256 of the whole source, or ``None`` if it was not read whole and in order."""
+        at_end = not self.seekable() or self.hashed == self.stream.seek(0, io.SEEK_END)
+        return self.digest.hexdigest() if self.digest is not None and at_end else None

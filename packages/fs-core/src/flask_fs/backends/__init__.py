@@ -6,6 +6,7 @@ fs-core never imports a backend by name.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
@@ -17,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal, TypedDict
 from werkzeug.datastructures import FileStorage
 
 from ..errors import BackendNotFound, OperationNotSupported
-from ..streams import TextWriter, copy_stream
+from ..streams import CHUNK_SIZE, TextWriter, copy_stream
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
@@ -163,6 +164,15 @@ class BaseBackend(ABC):
             etag=meta["checksum"].partition(":")[2],
             modified=meta["modified"],
         )
+
+    def content_sha256(self, filename: str) -> str:
+        """The SHA-256 (hex) of a file, read through :meth:`open_read`: for a file whose backend
+        stored no checksum, such as one written by another tool."""
+        digest = hashlib.sha256()
+        with self.open_read(filename) as f:
+            while chunk := f.read(CHUNK_SIZE):
+                digest.update(chunk)
+        return digest.hexdigest()
 
     def signed_url(self, filename: str) -> str | None:
         """A signed, expiring URL for the file, when the backend is configured to give one."""

@@ -206,13 +206,7 @@ class GridFsBackend(BaseBackend):
     def metadata(self, filename: str) -> Metadata:
         document = self._entry(filename)["file"]
         meta = document.get("metadata") or {}
-        checksum = meta.get("sha256")
-        if not checksum:
-            with self.open_read(filename) as f:
-                digest = hashlib.sha256()
-                while chunk := f.read(CHUNK_SIZE):
-                    digest.update(chunk)
-                checksum = digest.hexdigest()
+        checksum = meta.get("sha256") or self.content_sha256(filename)
         modified = document["uploadDate"]
         if modified.tzinfo is None:
             modified = modified.replace(tzinfo=timezone.utc)

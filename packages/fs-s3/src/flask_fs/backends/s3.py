@@ -32,8 +32,7 @@ from werkzeug.wrappers import Response
 from flask_fs.backends import BaseBackend, Metadata
 from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound
 from flask_fs.serving import guess_mime, send_stream
-from flask_fs.streams import CHUNK_SIZE
-from flask_fs.transfers import PipeUpload, RangedReader
+from flask_fs.transfers import HashingReader, PipeUpload, RangedReader
 
 __version__ = "1.0.0"
 
@@ -237,7 +236,7 @@ class S3Backend(BaseBackend):
         self, file_or_wfs: IO[bytes] | FileStorage, filename: str, overwrite: bool = False
     ) -> str:
         stream = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
-        hashing = _HashingReader(stream)
+        hashing = HashingReader(stream)
         self._upload(cast("IO[bytes]", hashing), filename, overwrite)
         self._store_checksum(filename, hashing.hexdigest())
         return filename
@@ -297,11 +296,7 @@ class S3Backend(BaseBackend):
             for tag in tags.get("TagSet", ()):
                 if tag["Key"] == CHECKSUM_KEY:
                     return str(tag["Value"])
-        digest = hashlib.sha256()  # written by another tool: compute it
-        with self.open_read(filename) as f:
-            while chunk := f.read(CHUNK_SIZE):
-                digest.update(chunk)
-        return digest.hexdigest()
+        return self.content_sha256(filename)  # written by another tool: compute it
 
     # -- faster than the defaults --------------------------------------------------------------
 
@@ -391,45 +386,3 @@ class _ObjectReader(RangedReader):
     def read_body(self, size: int | None) -> bytes:
         with self.backend._errors(self.filename):
             return super().read_body(size)
-
-
-class _HashingReader(io.RawIOBase):
-    """Passes a stream through, computing its SHA-256 while it is read in order."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        super().__init__()
-        self.stream = stream
-        self.digest: Any = hashlib.sha256()
-        self.hashed = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return bool(getattr(self.stream, "seekable", lambda: False)())
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.stream.read(size)
-        position = self.stream.tell() - len(data) if self.seekable() else self.hashed
-        if self.digest is not None:
-            if position == self.hashed:
-                self.digest.update(data)
-                self.hashed += len(data)
-            elif position > self.hashed or position + len(data) > self.hashed:
-                self.digest = None  # read out of order: the checksum will be computed later
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        return self.stream.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self.stream.tell()
-
-    def hexdigest(self) -> str | None:
-        at_end = not self.seekable() or self.hashed == self.stream.seek(0, io.SEEK_END)
-        return self.digest.hexdigest() if self.digest is not None and at_end else None

@@ -32,8 +32,8 @@ from werkzeug.wrappers import Response
 from flask_fs.backends import BaseBackend, Metadata
 from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound
 from flask_fs.serving import guess_mime
-from flask_fs.streams import CHUNK_SIZE, BackgroundDigest
-from flask_fs.transfers import PipeUpload, RangedReader, UploadAborted
+from flask_fs.streams import CHUNK_SIZE
+from flask_fs.transfers import HashingReader, PipeUpload, RangedReader, UploadAborted
 
 __version__ = "1.0.0"
 
@@ -192,9 +192,9 @@ class SwiftBackend(BaseBackend):
         self, file_or_wfs: IO[bytes] | FileStorage, filename: str, overwrite: bool = False
     ) -> str:
         stream = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
-        hashing = _HashingReader(stream)
+        hashing = HashingReader(stream)
         self._upload(cast("IO[bytes]", hashing), filename, overwrite)
-        self._store_checksum(filename, hashing.digest.hexdigest())
+        self._store_checksum(filename, hashing.hexdigest())
         return filename
 
     def _upload(self, stream: IO[bytes], filename: str, overwrite: bool) -> None:
@@ -242,7 +242,10 @@ class SwiftBackend(BaseBackend):
                     with contextlib.suppress(ClientException):
                         self.conn.delete_object(segments, item["name"])
 
-    def _store_checksum(self, filename: str, digest: str) -> None:
+    def _store_checksum(self, filename: str, digest: str | None) -> None:
+        """Store the SHA-256 as object metadata (without one, it is computed on demand)."""
+        if digest is None:
+            return
         with self._errors(filename):
             headers = dict(self._head(filename))
             metadata = {k: v for k, v in headers.items() if k.startswith("x-object-meta-")}
@@ -271,13 +274,7 @@ class SwiftBackend(BaseBackend):
 
     def metadata(self, filename: str) -> Metadata:
         headers = self._head(filename)
-        checksum = headers.get(CHECKSUM_HEADER)
-        if not checksum:
-            digest = hashlib.sha256()
-            with self.open_read(filename) as f:
-                while chunk := f.read(CHUNK_SIZE):
-                    digest.update(chunk)
-            checksum = digest.hexdigest()
+        checksum = headers.get(CHECKSUM_HEADER) or self.content_sha256(filename)
         return Metadata(
             checksum=f"sha256:{checksum}",
             size=int(headers["content-length"]),
@@ -331,16 +328,3 @@ class _ObjectReader(RangedReader):
     def read_body(self, size: int | None) -> bytes:
         with self.backend._errors(self.filename):
             return super().read_body(size)
-
-
-class _HashingReader:
-    """Passes a stream through, computing its SHA-256 (SwiftService reads it in order)."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.stream = stream
-        self.digest = BackgroundDigest()
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.stream.read(size)
-        self.digest.update(data)
-        return data
