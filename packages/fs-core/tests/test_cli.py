@@ -139,3 +139,23 @@ def test_the_flask_command_has_the_fs_group(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "ok   files (local)" in result.stdout
+
+
+def test_sweep(cli: FlaskCliRunner, app: Flask, storages: tuple[fs.Storage, fs.Storage]) -> None:
+    files, _ = storages
+    with app.app_context():
+        writer = files.open("docs/unfinished.bin", "wb")  # as if its process had died
+        writer.write(b"partial")
+        writer.flush()
+    out = run(cli, "sweep")
+    assert "files: 0 leftover(s) deleted" in out  # younger than a day: left alone
+    out = run(cli, "sweep", "files", "--older-than", "0", "--dry-run")
+    assert "would delete files: temporary file 'docs/.fs-tmp-" in out
+    assert "files: 1 leftover(s) found" in out
+    out = run(cli, "sweep", "--older-than", "0")
+    assert "deleted files: temporary file 'docs/.fs-tmp-" in out
+    assert "archive: 0 leftover(s) deleted" in out
+    assert run(cli, "sweep", "--older-than", "0").count("0 leftover(s) deleted") == 2
+    with app.app_context():
+        assert files.read("docs/b.md") == b"# title"
+    assert "no storage named" in run(cli, "sweep", "nope", code=1)

@@ -10,7 +10,14 @@ from typing import IO, Any
 import pytest
 
 from flask_fs.errors import FileExists
-from flask_fs.transfers import HashingReader, PipeUpload, RangedReader, UploadAborted
+from flask_fs.transfers import (
+    HashingReader,
+    PipeUpload,
+    RangedReader,
+    UploadAborted,
+    claim_name,
+    read_ahead,
+)
 
 
 class Recorder:
@@ -117,3 +124,40 @@ def test_hashing_reader_gives_no_checksum_after_a_read_out_of_order() -> None:
     partial = HashingReader(io.BytesIO(data))
     partial.read(10)
     assert partial.hexdigest() is None  # not read to the end
+
+
+def _refused() -> FileExists:
+    return FileExists("claimed")
+
+
+def test_a_claimed_name_refuses_a_second_creator_at_once_and_is_released_after() -> None:
+    with claim_name(("test", "a"), _refused):
+        with pytest.raises(FileExists, match="claimed"), claim_name(("test", "a"), _refused):
+            pass
+        with claim_name(("test", "b"), _refused):  # another name is free
+            pass
+    with claim_name(("test", "a"), _refused):  # released
+        pass
+
+
+def test_a_claim_is_released_when_the_write_fails() -> None:
+    with pytest.raises(RuntimeError), claim_name(("test", "c"), _refused):
+        raise RuntimeError("upload failed")
+    with claim_name(("test", "c"), _refused):
+        pass
+
+
+@pytest.mark.parametrize("size", [0, 1, 99, 100])
+def test_read_ahead_gives_a_small_stream_whole(size: int) -> None:
+    content, rest = read_ahead(io.BytesIO(b"x" * size), 100)
+    assert rest is None
+    assert content == b"x" * size
+
+
+@pytest.mark.parametrize("size", [101, 5 * 1024 * 1024 + 7])
+def test_read_ahead_gives_a_large_stream_back_whole(size: int) -> None:
+    data = bytes(range(256)) * (size // 256) + b"z" * (size % 256)
+    content, rest = read_ahead(io.BytesIO(data), 100)
+    assert content == b""
+    assert rest is not None
+    assert rest.read() == data

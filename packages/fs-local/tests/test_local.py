@@ -160,3 +160,33 @@ def test_ten_thousand_generated_names_never_escape(
     outside = _all_paths(sandbox) - {"root"}
     assert all(path.startswith("root" + os.sep) for path in outside)
     assert set(files.list_files()) <= accepted
+
+
+def test_sweep_deletes_only_old_temporary_files_of_unfinished_writes(
+    files: fs.Storage, sandbox: Path
+) -> None:
+    files.write("kept/file.txt", b"kept")
+    writer = files.open("dir/unfinished.bin", "wb")  # as if its process had been killed
+    writer.write(b"half")
+    writer.flush()
+    temps = list((sandbox / "root" / "dir").iterdir())
+    assert len(temps) == 1
+    assert temps[0].name.startswith(".fs-tmp-")
+    assert list(files.list_files()) == ["kept/file.txt"]
+    assert files.sweep() == []  # younger than a day: the write may still be running
+    found = files.sweep(0, remove=False)
+    assert len(found) == 1
+    assert "dir/.fs-tmp-" in found[0]
+    assert "(4 bytes)" in found[0]
+    assert temps[0].exists()
+    assert files.sweep(0) == found
+    assert not (sandbox / "root" / "dir").exists()  # the emptied folder is pruned
+    assert files.read("kept/file.txt") == b"kept"
+    with pytest.raises(FSError):  # the writer's file is gone: it cannot publish
+        writer.close()
+    assert not files.exists("dir/unfinished.bin")
+
+
+def test_the_temporary_prefix_is_reserved(files: fs.Storage) -> None:
+    with pytest.raises(InvalidFilename, match="reserved"):
+        files.write("a/.fs-tmp-1234", b"x")

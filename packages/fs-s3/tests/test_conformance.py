@@ -19,11 +19,6 @@ class TestS3Backend(BackendConformance):
         return s3_settings
 
     @pytest.fixture
-    def fs_atomic_create(self, s3_server: Any) -> bool:
-        # Swift checks If-None-Match before it receives the data: racing creators can all win.
-        return bool(s3_server.name != "swift-s3api")
-
-    @pytest.fixture
     def fs_large_file_size(self) -> int:
         return 48 * 1024 * 1024
 

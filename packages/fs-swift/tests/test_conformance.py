@@ -19,10 +19,6 @@ class TestSwiftBackend(BackendConformance):
         return {**swift_settings, "SEGMENT_SIZE": 8 * 1024 * 1024}
 
     @pytest.fixture
-    def fs_atomic_create(self) -> bool:
-        return False  # Swift checks If-None-Match before the data arrives
-
-    @pytest.fixture
     def fs_large_file_size(self) -> int:
         return 40 * 1024 * 1024  # five segments: a Static Large Object
 

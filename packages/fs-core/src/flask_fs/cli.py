@@ -21,8 +21,8 @@ import click
 from flask.cli import AppGroup
 
 from .errors import FileExists, FSError
-from .state import get_state
-from .storage import Storage
+from .state import by_name, get_state
+from .storage import DEFAULT_SWEEP_AGE, Storage
 from .streams import CHUNK_SIZE
 
 fs_command = AppGroup("fs", help="Look at and move the files of this application's storages.")
@@ -274,6 +274,30 @@ def rm_command(locations: tuple[str, ...], dry_run: bool) -> None:
                 else:
                     where.storage.delete(name)
                     click.echo(f"deleted {where.storage.name}:{name}")
+    except FSError as exc:
+        _fail(str(exc))
+
+
+@fs_command.command("sweep")
+@click.argument("storages", nargs=-1)
+@click.option(
+    "--older-than",
+    default=DEFAULT_SWEEP_AGE,
+    type=click.FloatRange(min=0),
+    show_default=True,
+    help="Only what is older than this many seconds (leave more than your longest upload).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be deleted; delete nothing.")
+def sweep_command(storages: tuple[str, ...], older_than: float, dry_run: bool) -> None:
+    """Delete what interrupted uploads left behind in STORAGES (default: all of them)."""
+    names = storages or tuple(sorted(get_state().storages))
+    verb = "would delete" if dry_run else "deleted"
+    try:
+        for name in names:
+            found = by_name(name).sweep(older_than, remove=not dry_run)
+            for line in found:
+                click.echo(f"{verb} {name}: {line}")
+            click.echo(f"{name}: {len(found)} leftover(s) {'found' if dry_run else 'deleted'}")
     except FSError as exc:
         _fail(str(exc))
 

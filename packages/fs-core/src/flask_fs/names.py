@@ -13,10 +13,16 @@ import unicodedata
 
 from .errors import InvalidFilename
 
-#: Longest name, in UTF-8 bytes (S3's key limit).
-MAX_NAME_BYTES = 1024
+#: Longest name, in UTF-8 bytes: S3's and Swift's 1,024-byte key limit, less room for a storage's
+#: key prefix (:data:`MAX_PREFIX_BYTES`), so that a name is valid on every backend or on none.
+MAX_NAME_BYTES = 960
+#: Longest key prefix a backend may put before names (S3's ``PREFIX``).
+MAX_PREFIX_BYTES = 1024 - MAX_NAME_BYTES
 #: Longest path segment, in UTF-8 bytes (most file systems' limit).
 MAX_SEGMENT_BYTES = 255
+
+#: Names of in-progress writes (the local backend's temporary files): no file may use it.
+TEMPORARY_PREFIX = ".fs-tmp-"
 
 _FORBIDDEN_CATEGORIES = {"Cc", "Cs", "Co", "Cn"}  # control, surrogate, private use, unassigned
 
@@ -42,6 +48,8 @@ def validate_name(name: object) -> str:
     for segment in name.split("/"):
         if segment in ("", ".", ".."):
             raise InvalidFilename(f"{name!r}: empty, '.' or '..' path segment")
+        if segment.startswith(TEMPORARY_PREFIX):
+            raise InvalidFilename(f"{name!r}: {TEMPORARY_PREFIX!r} names are reserved")
         if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
             raise InvalidFilename(
                 f"{name!r}: a path segment is longer than {MAX_SEGMENT_BYTES} bytes"

@@ -6,6 +6,7 @@ import functools
 import posixpath
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar
 from urllib.parse import quote
 
@@ -32,6 +33,10 @@ R = TypeVar("R")
 Prefix = str | Callable[[], str] | None
 
 _STORAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+#: :meth:`Storage.sweep` leaves alone what is younger than this (seconds): a day, like the
+#: usual "abort incomplete multipart uploads" lifecycle rule.
+DEFAULT_SWEEP_AGE = 24 * 3600.0
 
 
 def _wrap_os_errors(method: Callable[P, R]) -> Callable[P, R]:
@@ -210,6 +215,23 @@ class Storage:
             yield from self.backend.list_files(start)
         except OSError as exc:
             raise BackendError(f"storage {self.name!r}: {exc}") from exc
+
+    @_wrap_os_errors
+    def sweep(
+        self, older_than: float | timedelta = DEFAULT_SWEEP_AGE, remove: bool = True
+    ) -> list[str]:
+        """Delete what interrupted writes left behind (temporary files, multipart parts,
+        segments, chunks) older than ``older_than`` (seconds or a ``timedelta``); return what was
+        found, one line each. With ``remove=False`` nothing is deleted.
+
+        Leave ``older_than`` longer than your longest upload: younger leftovers may belong to a
+        write still running.
+        """
+        if isinstance(older_than, timedelta):
+            older_than = older_than.total_seconds()
+        if older_than < 0:
+            raise FSError(f"storage {self.name!r}: sweep(older_than) cannot be negative")
+        return list(self.backend.sweep(float(older_than), remove=remove))
 
     @_wrap_os_errors
     def metadata(self, filename: str) -> Metadata:

@@ -3,6 +3,8 @@
 - :class:`RangedReader`: a remote object as a seekable read stream (seeking = a ranged GET).
 - :class:`PipeUpload`: ``open(name, "wb")`` for clients that upload from a readable stream.
 - :class:`HashingReader`: an upload source that computes the content's SHA-256 on the way.
+- :func:`claim_name`: create-only writes of one name, one at a time in this process.
+- :func:`read_ahead`: tell a small upload (one request) from a large one (a streamed upload).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import contextlib
 import io
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
 from typing import IO, Any, cast
 
 from .streams import CHUNK_SIZE, BackgroundDigest, CommittingWriter
@@ -248,3 +250,68 @@ class HashingReader(io.RawIOBase):
         """The SHA-256 of the whole source, or ``None`` if it was not read whole and in order."""
         at_end = not self.seekable() or self.hashed == self.stream.seek(0, io.SEEK_END)
         return self.digest.hexdigest() if self.digest is not None and at_end else None
+
+
+_claims_lock = threading.Lock()
+_claimed: set[Hashable] = set()
+
+
+@contextlib.contextmanager
+def claim_name(key: Hashable, refused: Callable[[], Exception]) -> Iterator[None]:
+    """Hold ``key`` (e.g. ``(endpoint, bucket, object key)``) for one create-only write.
+
+    Some servers check ``If-None-Match: *`` when an upload *starts* (Swift), or do not commit a
+    conditional multipart upload atomically, so two racing creators can both succeed. Within one
+    process this closes the race: while a create-only write of ``key`` runs, another one fails at
+    once with ``refused()`` (a :class:`~flask_fs.errors.FileExists`), as if the first had already
+    won. Failing fast, rather than waiting, cannot deadlock a thread that opened both writers.
+    """
+    with _claims_lock:
+        if key in _claimed:
+            raise refused()
+        _claimed.add(key)
+    try:
+        yield
+    finally:
+        with _claims_lock:
+            _claimed.discard(key)
+
+
+class _Prefixed(io.RawIOBase):
+    """``head``, then the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+        super().__init__()
+        self.head = memoryview(head)
+        self.stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.head:
+            count = min(len(buffer), len(self.head))
+            buffer[:count] = self.head[:count]
+            self.head = self.head[count:]
+            return count
+        data = self.stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def read_ahead(stream: IO[bytes], limit: int) -> tuple[bytes, IO[bytes] | None]:
+    """Read at most ``limit`` bytes of ``stream`` to learn whether that is all of it.
+
+    Returns ``(content, None)`` for a stream of ``limit`` bytes or fewer, which a backend can
+    send in one request, and otherwise ``(b"", stream)``: a stream of the whole content, what
+    was read ahead included, for a streamed upload. Holds at most ``limit + 1`` bytes.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = stream.read(min(CHUNK_SIZE, limit + 1 - size))
+        if not chunk:
+            return b"".join(chunks), None
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"", cast("IO[bytes]", io.BufferedReader(_Prefixed(b"".join(chunks), stream)))

@@ -11,6 +11,13 @@ from .state import by_name
 bp = Blueprint("fs", __name__)
 
 
+@bp.after_request
+def _no_sniffing(response: Response) -> Response:
+    """Every answer of the blueprint, errors (404, 416) included, forbids MIME sniffing."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 @bp.route("/<string:fs>/<path:filename>")
 def get_file(fs: str, filename: str) -> Response:
     """Serve ``filename`` from the storage named ``fs``; 404 when either is unknown."""

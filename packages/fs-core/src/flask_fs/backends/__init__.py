@@ -174,6 +174,16 @@ class BaseBackend(ABC):
                 digest.update(chunk)
         return digest.hexdigest()
 
+    def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
+        """Yield (and, if ``remove``, delete) what interrupted writes left behind.
+
+        Temporary files, multipart parts, segments or chunks that no file refers to and that are
+        older than ``older_than`` seconds: a write killed with its process, or whose server went
+        away before it could clean up. Yields one line describing each. The default has nothing
+        to sweep.
+        """
+        return iter(())
+
     def signed_url(self, filename: str) -> str | None:
         """A signed, expiring URL for the file, when the backend is configured to give one."""
         return None

@@ -29,7 +29,7 @@ pytest.register_assert_rewrite(
     *(f"flask_fs.testing.{m}" for m in ("basic", "copies", "fixtures", "listing", "metadata"))
 )
 pytest.register_assert_rewrite(
-    *(f"flask_fs.testing.{m}" for m in ("names", "overwrite", "serving", "streaming"))
+    *(f"flask_fs.testing.{m}" for m in ("names", "overwrite", "serving", "streaming", "sweep"))
 )
 
 from .basic import BasicOperationTests  # noqa: E402
@@ -41,6 +41,7 @@ from .names import HostileNameTests  # noqa: E402
 from .overwrite import OverwriteTests  # noqa: E402
 from .serving import ServingTests  # noqa: E402
 from .streaming import StreamingTests  # noqa: E402
+from .sweep import SweepTests  # noqa: E402
 
 
 class BackendConformance(
@@ -52,6 +53,7 @@ class BackendConformance(
     ServingTests,
     StreamingTests,
     HostileNameTests,
+    SweepTests,
 ):
     """Every conformance test: subclass it and provide ``fs_backend`` (and ``fs_settings``)."""
 
@@ -67,6 +69,7 @@ __all__ = [
     "OverwriteTests",
     "ServingTests",
     "StreamingTests",
+    "SweepTests",
     "storage_config",
     "temporary_storage",
 ]

@@ -37,15 +37,20 @@ def storage_config(storage_name: str, settings: Mapping[str, Any]) -> dict[str, 
 
 @contextlib.contextmanager
 def temporary_storage(
-    backend: str, settings: Mapping[str, Any], label: str = "test", **extra: Any
+    backend: str,
+    settings: Mapping[str, Any],
+    label: str = "test",
+    app_config: Mapping[str, Any] | None = None,
+    **extra: Any,
 ) -> Iterator[Storage]:
     """A fresh storage of ``backend`` in a throwaway application, inside a request context.
 
-    ``settings`` and ``extra`` are its storage-level settings (see :func:`storage_config`).
+    ``settings`` and ``extra`` are its storage-level settings (see :func:`storage_config`);
+    ``app_config`` is more application configuration (e.g. ``{"FS_SERVE": True}``).
     Whatever files it holds afterwards are deleted, as far as the backend still answers.
     """
     app = Flask("flask_fs_temporary", instance_path=tempfile.mkdtemp(prefix="flask-fs-"))
-    app.config.update(SERVER_NAME="fs.test")
+    app.config.update(SERVER_NAME="fs.test", **(app_config or {}))
     storage = Storage(_unique_name(label), ALL)
     app.config.update(storage_config(storage.name, {**settings, **extra, "BACKEND": backend}))
     init_app(app, storage)

@@ -20,8 +20,9 @@ RACERS = 32
 class OverwriteTests(ConformanceFixtures):
     @pytest.fixture
     def fs_atomic_create(self) -> bool:
-        """Whether the server refuses an existing name atomically (False: a server that checks
-        ``If-None-Match`` before receiving the data, so racing creators can all succeed)."""
+        """Whether racing creators in one process have exactly one winner (False: a backend
+        whose server checks ``If-None-Match`` before the data arrives and that does not claim
+        names itself with :func:`flask_fs.transfers.claim_name`)."""
         return True
 
     def test_write_refuses_an_existing_file_and_keeps_it(self, storage: Storage) -> None:

@@ -22,7 +22,7 @@ import hashlib
 import io
 import threading
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import IO, Any, ClassVar, cast
 
 from bson import ObjectId
@@ -194,6 +194,34 @@ class GridFsBackend(BaseBackend):
         if entry is None:
             raise FileNotFound(f"{filename!r} not found in storage {self.name!r}")
         self._delete_file(entry["file"]["_id"])
+
+    def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
+        """Delete GridFS files that no name points to (an upload that died between its last
+        chunk and its publication) and chunks without a file (an upload that died sooner)."""
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
+        with self._errors():
+            published = {entry["file"]["_id"] for entry in self.names.find({}, {"file._id": 1})}
+            files = set(self.root.files.distinct("_id"))
+            old = self.root.files.find(
+                {"uploadDate": {"$lte": cutoff}}, {"filename": 1, "length": 1}
+            )
+            for document in old:
+                if document["_id"] in published:
+                    continue
+                if remove:
+                    self._delete_file(document["_id"])
+                yield (
+                    f"unpublished file {document['_id']} ({document.get('filename')!r}, "
+                    f"{document.get('length')} bytes)"
+                )
+            for file_id in self.root.chunks.distinct("files_id"):
+                if file_id in files or not isinstance(file_id, ObjectId):
+                    continue
+                if file_id.generation_time > cutoff:
+                    continue  # an upload may still be sending them
+                if remove:
+                    self.root.chunks.delete_many({"files_id": file_id})
+                yield f"chunks of an unfinished upload {file_id}, started {file_id.generation_time}"
 
     def list_files(self, prefix: str = "") -> Iterator[str]:
         query: dict[str, Any] = {}

@@ -13,6 +13,7 @@ import hashlib
 import os
 import secrets
 import stat
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, cast
@@ -28,12 +29,13 @@ from flask_fs.errors import (
     FileNotFound,
     InvalidFilename,
 )
+from flask_fs.names import TEMPORARY_PREFIX
 from flask_fs.serving import download_options, guess_mime
 from flask_fs.streams import CHUNK_SIZE, CommittingWriter
 
 __version__ = "1.0.0"
 
-_TEMP_PREFIX = ".fs-tmp-"
+_TEMP_PREFIX = TEMPORARY_PREFIX
 
 
 def _stat_or_none(path: str) -> os.stat_result | None:
@@ -184,6 +186,29 @@ class LocalBackend(BaseBackend):
             mime=guess_mime(filename),
             modified=datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc),
         )
+
+    def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
+        """Delete the temporary files of writes that died with their process."""
+        cutoff = time.time() - older_than
+        for dirpath, _, filenames in os.walk(self.root):
+            removed = False
+            for filename in filenames:
+                if not filename.startswith(_TEMP_PREFIX):
+                    continue
+                path = os.path.join(dirpath, filename)
+                try:
+                    info = os.lstat(path)
+                    if info.st_mtime > cutoff:
+                        continue  # a write may still be running
+                    if remove:
+                        os.unlink(path)
+                        removed = True
+                except FileNotFoundError:
+                    continue  # published or discarded meanwhile
+                relative = os.path.relpath(path, self.root).replace(os.sep, "/")
+                yield f"temporary file {relative!r} ({info.st_size} bytes)"
+            if removed:
+                self._prune_empty_parents(dirpath)
 
     # -- faster than the defaults --------------------------------------------------------------
 

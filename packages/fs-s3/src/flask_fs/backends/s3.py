@@ -4,7 +4,9 @@
   failed multipart uploads aborted); small contents are one ``PutObject``.
 - ``overwrite=False`` is enforced by the server: ``If-None-Match: *`` on ``PutObject``,
   ``CompleteMultipartUpload`` and ``CopyObject`` (an event hook on a second client adds it, since
-  the transfer manager does not pass it through).
+  the transfer manager does not pass it through). Within a process, create-only writes of one key
+  also run one at a time (:func:`~flask_fs.transfers.claim_name`): not every S3-compatible
+  server commits a conditional multipart upload atomically.
 - A SHA-256 of the content is computed while it is sent and stored with the object (user
   metadata for single requests, an object tag for streamed uploads): an S3 ETag is not a
   checksum of the content once an upload has parts.
@@ -19,6 +21,7 @@ import hashlib
 import io
 import threading
 from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta, timezone
 from typing import IO, Any, ClassVar, cast
 
 import boto3
@@ -31,8 +34,15 @@ from werkzeug.wrappers import Response
 
 from flask_fs.backends import BaseBackend, Metadata
 from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound
+from flask_fs.names import MAX_PREFIX_BYTES
 from flask_fs.serving import guess_mime, send_stream
-from flask_fs.transfers import HashingReader, PipeUpload, RangedReader
+from flask_fs.transfers import (
+    HashingReader,
+    PipeUpload,
+    RangedReader,
+    claim_name,
+    read_ahead,
+)
 
 __version__ = "1.0.0"
 
@@ -42,7 +52,8 @@ MAX_SINGLE_COPY = 5 * 1024**3
 CHECKSUM_KEY = "sha256"
 
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
-_PRECONDITION_CODES = {"412", "PreconditionFailed"}
+# ConditionalRequestConflict: AWS refusing a create that races another one on the same key.
+_PRECONDITION_CODES = {"412", "PreconditionFailed", "ConditionalRequestConflict"}
 
 
 class S3Backend(BaseBackend):
@@ -92,6 +103,11 @@ class S3Backend(BaseBackend):
         self.bucket: str = config["bucket"] or name
         prefix = str(config["prefix"] or "").strip("/")
         self.key_prefix = f"{prefix}/" if prefix else ""
+        if len(self.key_prefix.encode("utf-8")) > MAX_PREFIX_BYTES:
+            raise ConfigurationError(
+                f"storage {name!r}: PREFIX may be at most {MAX_PREFIX_BYTES} bytes, so that "
+                "every valid name fits in an S3 key"
+            )
         self.endpoint: str = config["endpoint"] or "AWS S3"
         self.object_parameters: dict[str, Any] = dict(config["object_parameters"])
         concurrency = int(config["max_concurrency"])
@@ -173,6 +189,13 @@ class S3Backend(BaseBackend):
             if code in _MISSING_CODES and filename is not None:
                 raise FileNotFound(f"{filename!r} not found in storage {self.name!r}") from None
             if code in _PRECONDITION_CODES and filename is not None:
+                if not self.exists(filename):
+                    # SeaweedFS refuses a create-only write where an (empty) folder of that
+                    # name remains from deleted "name/..." objects: no object is there.
+                    raise BackendError(
+                        f"{where}: the server refused to create {filename!r} although no object "
+                        "has that name (a folder of that name may remain on the server)"
+                    ) from exc
                 raise FileExists(f"{filename!r} already exists in storage {self.name!r}") from None
             if code == "NoSuchBucket":
                 raise BackendError(f"{where}: the bucket does not exist") from exc
@@ -188,6 +211,15 @@ class S3Backend(BaseBackend):
                 "dict[str, Any]",
                 self.client.head_object(Bucket=self.bucket, Key=self._key(filename)),
             )
+
+    def _claim(self, filename: str, overwrite: bool) -> contextlib.AbstractContextManager[None]:
+        """Create-only writes of one key, one at a time in this process (see module doc)."""
+        if overwrite:
+            return contextlib.nullcontext()
+        return claim_name(
+            ("s3", self.endpoint, self.bucket, self._key(filename)),
+            lambda: FileExists(f"{filename!r} already exists in storage {self.name!r}"),
+        )
 
     def _upload_args(self, filename: str) -> dict[str, Any]:
         args = {"ContentType": guess_mime(filename)}
@@ -229,21 +261,25 @@ class S3Backend(BaseBackend):
             CHECKSUM_KEY: hashlib.sha256(data).hexdigest(),
         }
         client = self._client(overwrite)
-        with self._errors(filename):
+        with self._claim(filename, overwrite), self._errors(filename):
             client.put_object(Bucket=self.bucket, Key=self._key(filename), Body=data, **args)
 
     def save(
         self, file_or_wfs: IO[bytes] | FileStorage, filename: str, overwrite: bool = False
     ) -> str:
         stream = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
-        hashing = HashingReader(stream)
+        content, rest = read_ahead(stream, self.threshold - 1)
+        if rest is None:  # one PutObject, checksum in its metadata
+            self.write(filename, content, overwrite=overwrite)
+            return filename
+        hashing = HashingReader(rest)
         self._upload(cast("IO[bytes]", hashing), filename, overwrite)
         self._store_checksum(filename, hashing.hexdigest())
         return filename
 
     def _upload(self, stream: IO[bytes], filename: str, overwrite: bool) -> None:
         client = self._client(overwrite)
-        with self._errors(filename):
+        with self._claim(filename, overwrite), self._errors(filename):
             client.upload_fileobj(
                 stream,
                 self.bucket,
@@ -298,6 +334,28 @@ class S3Backend(BaseBackend):
                     return str(tag["Value"])
         return self.content_sha256(filename)  # written by another tool: compute it
 
+    def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
+        """Abort the multipart uploads under this storage's prefix started before the cutoff:
+        their parts are stored, and billed, until then."""
+        self._ensure_bucket()
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        with self._errors():
+            stale = [
+                upload
+                for page in paginator.paginate(Bucket=self.bucket, Prefix=self.key_prefix)
+                for upload in page.get("Uploads", ())
+                if upload["Initiated"] <= cutoff
+            ]
+            for upload in stale:
+                if remove:
+                    with contextlib.suppress(ClientError):  # finished or aborted meanwhile
+                        self.client.abort_multipart_upload(
+                            Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
+                name = upload["Key"][len(self.key_prefix) :]
+                yield f"incomplete multipart upload of {name!r} started {upload['Initiated']}"
+
     # -- faster than the defaults --------------------------------------------------------------
 
     def copy(self, filename: str, target: str, overwrite: bool = False) -> None:
@@ -312,7 +370,7 @@ class S3Backend(BaseBackend):
         head = self._head(filename)
         source = {"Bucket": self.bucket, "Key": self._key(filename)}
         client = self._client(overwrite)
-        with self._errors(target):
+        with self._claim(target, overwrite), self._errors(target):
             if head["ContentLength"] <= MAX_SINGLE_COPY:  # server-side, metadata and tags kept
                 client.copy_object(Bucket=self.bucket, Key=self._key(target), CopySource=source)
                 return

@@ -4,7 +4,9 @@
   ``SwiftService``, which turns anything larger than ``segment_size`` into a Static Large
   Object (segments in ``<container>_segments``), one segment in memory at a time.
 - ``overwrite=False`` sends ``If-None-Match: *``. Swift checks it when a PUT starts, before the
-  data arrives: a sequential create is refused, but racing creators can all succeed.
+  data arrives: a sequential create is refused, but racing creators can all succeed. Within a
+  process, create-only writes of one name therefore run one at a time
+  (:func:`~flask_fs.transfers.claim_name`); across processes the last writer wins, whole.
 - A SHA-256 of the content is stored as ``X-Object-Meta-Sha256`` (an SLO's ETag is not a
   checksum of the content).
 - Read streams can seek (a ranged GET), which is how ``serve`` answers Range requests.
@@ -16,8 +18,10 @@ import contextlib
 import hashlib
 import io
 import json
+import re
 import threading
 from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import IO, Any, ClassVar, cast
 from urllib.parse import quote, urlsplit
@@ -33,13 +37,32 @@ from flask_fs.backends import BaseBackend, Metadata
 from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound
 from flask_fs.serving import guess_mime
 from flask_fs.streams import CHUNK_SIZE
-from flask_fs.transfers import HashingReader, PipeUpload, RangedReader, UploadAborted
+from flask_fs.transfers import (
+    HashingReader,
+    PipeUpload,
+    RangedReader,
+    UploadAborted,
+    claim_name,
+    read_ahead,
+)
 
 __version__ = "1.0.0"
 
 MiB = 1024 * 1024
 CHECKSUM_HEADER = "x-object-meta-sha256"
 LISTING_PAGE = 10_000
+#: How swiftclient names a segment: ``<object>/slo/<mtime>[/<size>]/<segment size>/<index>``
+#: (the size is missing when a stream is uploaded).
+_SEGMENT = re.compile(r"^(?P<object>.+)/slo/[^/]+(?:/\d+){2,3}$")
+
+
+#: What a status means to a user. A proxy whose object servers answer 507 (device full) has
+#: nowhere to put the data and answers 503 itself.
+_REASONS = {
+    401: "authentication failed",
+    503: "the service is unavailable (overloaded, or its devices are full)",
+    507: "the server is out of space",
+}
 
 
 class SwiftBackend(BaseBackend):
@@ -135,12 +158,19 @@ class SwiftBackend(BaseBackend):
                 raise FileNotFound(f"{filename!r} not found in storage {self.name!r}") from None
             if status == 412 and filename is not None:
                 raise FileExists(f"{filename!r} already exists in storage {self.name!r}") from None
-            reason = {401: "authentication failed", 507: "the server is out of space"}.get(
-                status or 0, ""
-            )
+            reason = _REASONS.get(status or 0, "")
             raise BackendError(f"{where}: {reason or exc.msg} ({status or exc})") from exc
         except (SwiftError, OSError) as exc:
             raise BackendError(f"{where}: {exc}") from exc
+
+    def _claim(self, filename: str, overwrite: bool) -> contextlib.AbstractContextManager[None]:
+        """Create-only writes of one name, one at a time in this process (see module doc)."""
+        if overwrite:
+            return contextlib.nullcontext()
+        return claim_name(
+            ("swift", self.config["authurl"], self.config["user"], self.container, filename),
+            lambda: FileExists(f"{filename!r} already exists in storage {self.name!r}"),
+        )
 
     def _head(self, filename: str) -> dict[str, str]:
         with self._errors(filename):
@@ -179,7 +209,7 @@ class SwiftBackend(BaseBackend):
         headers = {CHECKSUM_HEADER: hashlib.sha256(data).hexdigest()}
         if not overwrite:
             headers["If-None-Match"] = "*"
-        with self._errors(filename):
+        with self._claim(filename, overwrite), self._errors(filename):
             self.conn.put_object(
                 self.container,
                 filename,
@@ -192,7 +222,11 @@ class SwiftBackend(BaseBackend):
         self, file_or_wfs: IO[bytes] | FileStorage, filename: str, overwrite: bool = False
     ) -> str:
         stream = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
-        hashing = HashingReader(stream)
+        content, rest = read_ahead(stream, self.segment_size)
+        if rest is None:  # one PUT with its checksum, where SwiftService would make several
+            self.write(filename, content, overwrite=overwrite)
+            return filename
+        hashing = HashingReader(rest)
         self._upload(cast("IO[bytes]", hashing), filename, overwrite)
         self._store_checksum(filename, hashing.hexdigest())
         return filename
@@ -206,13 +240,13 @@ class SwiftBackend(BaseBackend):
         options = {
             "segment_size": self.segment_size,
             "use_slo": True,
-            "segment_container": f"{self.container}_segments",
+            "segment_container": self.segment_container,
             "header": headers,
             "leave_segments": False,
             "checksum": False,  # the SHA-256 is ours; md5 would be a second pass
         }
         upload = SwiftUploadObject(stream, object_name=filename)
-        with self._errors(filename):
+        with self._claim(filename, overwrite), self._errors(filename):
             for result in self.service.upload(self.container, [upload], options=options):
                 if not result["success"]:
                     error = result.get("error")
@@ -220,27 +254,72 @@ class SwiftBackend(BaseBackend):
                         raise error
                     if isinstance(error, Exception):
                         self._remove_orphan_segments(filename)
-                        raise error
+                        raise _with_status(error, result)
                     raise BackendError(f"storage {self.name!r}: upload failed: {result}")
+
+    @property
+    def segment_container(self) -> str:
+        """Where the segments of large objects go."""
+        return f"{self.container}_segments"
+
+    def _referenced_segments(self, filename: str) -> set[str]:
+        """The segments the current manifest of ``filename`` uses (none if it is not an SLO)."""
+        with contextlib.suppress(ClientException):
+            headers, manifest = self.conn.get_object(
+                self.container, filename, query_string="multipart-manifest=get"
+            )
+            if headers.get("x-static-large-object", "").lower() != "true":
+                return set()
+            with contextlib.suppress(ValueError, TypeError, AttributeError, IndexError):
+                return {item["name"].split("/", 2)[2] for item in json.loads(manifest)}
+        return set()
 
     def _remove_orphan_segments(self, filename: str) -> None:
         """Delete segments of ``filename`` that no manifest references (a failed upload's)."""
-        segments = f"{self.container}_segments"
-        keep: set[str] = set()
-        with contextlib.suppress(ClientException):
-            _, manifest = self.conn.get_object(
-                self.container, filename, query_string="multipart-manifest=get"
-            )
-            with contextlib.suppress(ValueError, TypeError, AttributeError, IndexError):
-                keep = {item["name"].split("/", 2)[2] for item in json.loads(manifest)}
-        with contextlib.suppress(ClientException):
+        # Best effort: when the proxy is gone this fails too, and sweep() removes them later.
+        with contextlib.suppress(ClientException, OSError):
+            keep = self._referenced_segments(filename)
             _, listing = self.conn.get_container(
-                segments, prefix=f"{filename}/slo/", full_listing=True
+                self.segment_container, prefix=f"{filename}/slo/", full_listing=True
             )
             for item in listing:
                 if item["name"] not in keep:
-                    with contextlib.suppress(ClientException):
-                        self.conn.delete_object(segments, item["name"])
+                    self.conn.delete_object(self.segment_container, item["name"])
+
+    def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
+        """Delete segments older than the cutoff that no manifest uses: those of an upload that
+        died with its process, or whose proxy went away before it could clean up."""
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
+        marker = ""
+        while True:
+            with self._errors():
+                try:
+                    _, page = self.conn.get_container(
+                        self.segment_container, marker=marker, limit=LISTING_PAGE
+                    )
+                except ClientException as exc:
+                    if exc.http_status == 404:
+                        return  # no large object was ever written
+                    raise
+            if not page:
+                return
+            keep: dict[str, set[str]] = {}
+            for item in page:
+                match = _SEGMENT.match(item["name"])
+                modified = datetime.fromisoformat(item["last_modified"])
+                if match is None or modified.replace(tzinfo=timezone.utc) > cutoff:
+                    continue
+                owner = match["object"]
+                with self._errors():
+                    if owner not in keep:
+                        keep[owner] = self._referenced_segments(owner)
+                    if item["name"] in keep[owner]:
+                        continue
+                    if remove:
+                        with contextlib.suppress(ClientException):  # deleted meanwhile
+                            self.conn.delete_object(self.segment_container, item["name"])
+                yield f"orphan segment {item['name']!r} of {owner!r}, written {modified:%F %T}"
+            marker = page[-1]["name"]
 
     def _store_checksum(self, filename: str, digest: str | None) -> None:
         """Store the SHA-256 as object metadata (without one, it is computed on demand)."""
@@ -305,6 +384,21 @@ class SwiftBackend(BaseBackend):
             self._head(filename)
             return redirect(cast(str, self.signed_url(filename)))
         return super().serve(filename)
+
+
+def _with_status(error: Exception, result: Mapping[str, Any]) -> Exception:
+    """The server's status for a failed upload.
+
+    swiftclient retries a failed segment, finds it cannot send a stream again, and raises an
+    error without the status (e.g. 507, a full device): it is still in the response record.
+    """
+    if isinstance(error, ClientException) and not error.http_status:
+        response = result.get("response_dict") or {}
+        status = response.get("status")
+        if isinstance(status, int) and status >= 400:
+            message = str(response.get("reason") or error.msg)
+            return cast(Exception, ClientException(message, http_status=status))
+    return error
 
 
 class _ObjectReader(RangedReader):
