@@ -1,0 +1,48 @@
+"""Upload one (hostile) image through an ImageField into a local storage, in a process of its own.
+
+Usage: image_upload.py ROOT PAYLOAD FILENAME. Prints JSON: ``outcome`` (``stored`` or the error's
+class, ``CRASH:...`` for anything that is not an FSError), ``files`` (what the storage holds) and
+``peak_rss_mb`` (this process's peak resident memory).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+
+import mongoengine
+from flask import Flask
+from werkzeug.datastructures import FileStorage
+
+from flask_fs import IMAGES, Storage, init_app
+from flask_fs.errors import FSError
+from flask_fs.mongo import ImageField
+
+
+def main() -> None:
+    root, payload, filename = sys.argv[1:4]
+    app = Flask("image_upload")
+    app.config["IMAGES_FS_ROOT"] = root
+    images = Storage("images", IMAGES)
+    init_app(app, images)
+
+    class Photo(mongoengine.Document):  # saving the field needs no database
+        image = ImageField(fs=images, max_size=1024, thumbnails=[512, 128])
+
+    with app.app_context(), open(payload, "rb") as f:
+        photo = Photo()
+        try:
+            photo.image.save(FileStorage(f, filename))
+            outcome = "stored"
+        except FSError as exc:
+            outcome = type(exc).__name__
+        except Exception as exc:
+            outcome = f"CRASH:{type(exc).__name__}: {exc}"
+        files = sorted(images.list_files())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"outcome": outcome, "files": files, "peak_rss_mb": round(peak, 1)}))
+
+
+if __name__ == "__main__":
+    main()
