@@ -72,6 +72,7 @@ def test_a_real_image_is_stored_in_the_same_conditions(tmp_path: Path) -> None:
     payload = tmp_path / "payload"
     payload.write_bytes(_jpeg())
     result = _upload(tmp_path / "root", payload, "photo.jpg")
+    FIGURES.setdefault("images", {})["control photo.jpg"] = result
     assert result["outcome"] == "stored"
     assert result["files"] == ["photo-128.jpg", "photo-512.jpg", "photo-original.jpg", "photo.jpg"]
 

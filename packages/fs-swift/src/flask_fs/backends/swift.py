@@ -51,6 +51,8 @@ __version__ = "1.0.0"
 MiB = 1024 * 1024
 CHECKSUM_HEADER = "x-object-meta-sha256"
 LISTING_PAGE = 10_000
+#: Whole reads of an object replaced meanwhile are tried this many times.
+READ_ATTEMPTS = 3
 #: How swiftclient names a segment: ``<object>/slo/<mtime>[/<size>]/<segment size>/<index>``
 #: (the size is missing when a stream is uploaded).
 _SEGMENT = re.compile(r"^(?P<object>.+)/slo/[^/]+(?:/\d+){2,3}$")
@@ -189,6 +191,22 @@ class SwiftBackend(BaseBackend):
         reader = _ObjectReader(self, filename)
         reader.open_body(0)  # FileNotFound now, not at the first read
         return cast("IO[bytes]", reader)  # reads go straight to the response: no buffer copy
+
+    def read(self, filename: str) -> bytes:
+        """The whole content; read again if the object was replaced meanwhile.
+
+        A replaced Static Large Object loses its old segments, so a GET of the old one can stop
+        short. Errors on opening (a missing object, a server that is down) are not retried.
+        """
+        attempt = 1
+        while True:
+            with self.open_read(filename) as f:
+                try:
+                    return f.read()
+                except BackendError:
+                    if attempt == READ_ATTEMPTS:
+                        raise
+            attempt += 1
 
     def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
         if not overwrite and self.exists(filename):  # early answer; the server enforces it
