@@ -20,6 +20,7 @@ import io
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -188,16 +189,24 @@ class SwiftBackend(BaseBackend):
         return True
 
     def open_read(self, filename: str) -> IO[bytes]:
+        """A stream of the object. A Static Large Object being replaced loses its old segments,
+        and the proxy answers 409 to a GET of it: that GET is tried again (no byte was read)."""
         reader = _ObjectReader(self, filename)
-        reader.open_body(0)  # FileNotFound now, not at the first read
-        return cast("IO[bytes]", reader)  # reads go straight to the response: no buffer copy
+        attempt = 1
+        while True:
+            try:
+                reader.open_body(0)  # FileNotFound now, not at the first read
+            except BackendError as exc:
+                if attempt == READ_ATTEMPTS or _status(exc) != 409:
+                    raise
+                attempt += 1
+                time.sleep(0.05 * attempt)
+                continue
+            return cast("IO[bytes]", reader)  # reads go straight to the response: no copy
 
     def read(self, filename: str) -> bytes:
-        """The whole content; read again if the object was replaced meanwhile.
-
-        A replaced Static Large Object loses its old segments, so a GET of the old one can stop
-        short. Errors on opening (a missing object, a server that is down) are not retried.
-        """
+        """The whole content, read again if the object was replaced while it was read (its old
+        segments deleted under the GET)."""
         attempt = 1
         while True:
             with self.open_read(filename) as f:
@@ -402,6 +411,12 @@ class SwiftBackend(BaseBackend):
             self._head(filename)
             return redirect(cast(str, self.signed_url(filename)))
         return super().serve(filename)
+
+
+def _status(error: BaseException) -> int | None:
+    """The HTTP status behind a flask-fs error, if the server gave one."""
+    cause = error.__cause__
+    return cause.http_status if isinstance(cause, ClientException) else None
 
 
 def _with_status(error: Exception, result: Mapping[str, Any]) -> Exception:
