@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
 import queue
@@ -278,25 +279,29 @@ def claim_name(key: Hashable, refused: Callable[[], Exception]) -> Iterator[None
 
 
 class _Prefixed(io.RawIOBase):
-    """``head``, then the rest of ``stream``."""
+    """``chunks``, then the rest of ``stream``; each chunk is let go once it has been read."""
 
-    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+    def __init__(self, chunks: list[bytes], stream: IO[bytes]) -> None:
         super().__init__()
-        self.head = memoryview(head)
+        self.chunks = collections.deque(memoryview(chunk) for chunk in chunks)
         self.stream = stream
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        if self.head:
-            count = min(len(buffer), len(self.head))
-            buffer[:count] = self.head[:count]
-            self.head = self.head[count:]
-            return count
-        data = self.stream.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+        if not self.chunks:
+            data = self.stream.read(len(buffer))
+            buffer[: len(data)] = data
+            return len(data)
+        chunk = self.chunks[0]
+        count = min(len(buffer), len(chunk))
+        buffer[:count] = chunk[:count]
+        if count == len(chunk):
+            self.chunks.popleft()
+        else:
+            self.chunks[0] = chunk[count:]
+        return count
 
 
 def read_ahead(stream: IO[bytes], limit: int) -> tuple[bytes, IO[bytes] | None]:
@@ -304,7 +309,8 @@ def read_ahead(stream: IO[bytes], limit: int) -> tuple[bytes, IO[bytes] | None]:
 
     Returns ``(content, None)`` for a stream of ``limit`` bytes or fewer, which a backend can
     send in one request, and otherwise ``(b"", stream)``: a stream of the whole content, what
-    was read ahead included, for a streamed upload. Holds at most ``limit + 1`` bytes.
+    was read ahead included, for a streamed upload. Holds at most ``limit + 1`` bytes, and lets
+    them go as the upload reads them.
     """
     chunks: list[bytes] = []
     size = 0
@@ -314,4 +320,4 @@ def read_ahead(stream: IO[bytes], limit: int) -> tuple[bytes, IO[bytes] | None]:
             return b"".join(chunks), None
         chunks.append(chunk)
         size += len(chunk)
-    return b"", cast("IO[bytes]", io.BufferedReader(_Prefixed(b"".join(chunks), stream)))
+    return b"", cast("IO[bytes]", io.BufferedReader(_Prefixed(chunks, stream), CHUNK_SIZE))
