@@ -21,7 +21,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask_fs import Storage
 
 MiB = 1024 * 1024
 BLOCK = os.urandom(MiB)
@@ -72,6 +75,33 @@ class Source(io.RawIOBase):
 def source(size: int) -> io.BufferedReader:
     """A buffered :class:`Source`, what an upload stream usually is."""
     return io.BufferedReader(Source(size), MiB)
+
+
+def read_storage(storage: Storage, name: str, size: int) -> Work:
+    """flask-fs's side of a "read" case: stream ``name`` in 1 MiB chunks (MB read)."""
+
+    def work() -> float:
+        total = 0
+        with storage.open(name, "rb") as f:
+            while chunk := f.read(MiB):
+                total += len(chunk)
+        assert total == size
+        return size / MiB
+
+    return work
+
+
+def write_read_small(storage: Storage, count: int, content: bytes, prefix: str = "") -> Work:
+    """flask-fs's side of a "small" case: write ``count`` files, then read each (files)."""
+
+    def work() -> float:
+        for i in range(count):
+            storage.write(f"{prefix}{i}.bin", content)
+        for i in range(count):
+            assert len(storage.read(f"{prefix}{i}.bin")) == len(content)
+        return count
+
+    return work
 
 
 def ensure_service(script: str, install: str, venv: str, probe: Callable[[], object]) -> None:

@@ -14,7 +14,16 @@ import sys
 import uuid
 from pathlib import Path
 
-from _harness import Work, case, ensure_service, main, setup, source
+from _harness import (
+    Work,
+    case,
+    ensure_service,
+    main,
+    read_storage,
+    setup,
+    source,
+    write_read_small,
+)
 from flask import Flask
 from gridfs import GridFSBucket
 from pymongo import MongoClient
@@ -89,16 +98,7 @@ def read_raw(workdir: Path, size: int) -> Work:
 @case("read", "fs")
 def read_fs(workdir: Path, size: int) -> Work:
     _app("readfs")
-
-    def work() -> float:
-        total = 0
-        with files.open("big.bin", "rb") as f:
-            while chunk := f.read(MiB):
-                total += len(chunk)
-        assert total == size
-        return size / MiB
-
-    return work
+    return read_storage(files, "big.bin", size)
 
 
 @case("small", "raw")
@@ -118,15 +118,7 @@ def small_raw(workdir: Path, count: int) -> Work:
 @case("small", "fs")
 def small_fs(workdir: Path, count: int) -> Work:
     _app(f"smallfs{uuid.uuid4().hex[:8]}")
-
-    def work() -> float:
-        for i in range(count):
-            files.write(f"{i}.bin", SMALL)
-        for i in range(count):
-            assert len(files.read(f"{i}.bin")) == len(SMALL)
-        return count
-
-    return work
+    return write_read_small(files, count, SMALL)
 
 
 if __name__ == "__main__":

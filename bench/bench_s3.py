@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from _harness import Work, case, ensure_service, main, setup, source
+from _harness import (
+    Work,
+    case,
+    ensure_service,
+    main,
+    read_storage,
+    setup,
+    source,
+    write_read_small,
+)
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -125,16 +134,7 @@ def read_raw(workdir: Path, size: int) -> Work:
 @case("read", "fs")
 def read_fs(workdir: Path, size: int) -> Work:
     _app("read")
-
-    def work() -> float:
-        total = 0
-        with files.open("big.bin", "rb") as f:
-            while chunk := f.read(MiB):
-                total += len(chunk)
-        assert total == size
-        return size / MiB
-
-    return work
+    return read_storage(files, "big.bin", size)
 
 
 # -- small files and listing ---------------------------------------------------------------------
@@ -159,15 +159,7 @@ def small_raw(workdir: Path, count: int) -> Work:
 @case("small", "fs")
 def small_fs(workdir: Path, count: int) -> Work:
     _app(f"fs-small-{uuid.uuid4().hex}")
-
-    def work() -> float:
-        for i in range(count):
-            files.write(f"{i}.bin", SMALL)
-        for i in range(count):
-            assert len(files.read(f"{i}.bin")) == len(SMALL)
-        return count
-
-    return work
+    return write_read_small(files, count, SMALL)
 
 
 @setup("list")

@@ -14,7 +14,16 @@ import sys
 import uuid
 from pathlib import Path
 
-from _harness import Work, case, ensure_service, main, setup, source
+from _harness import (
+    Work,
+    case,
+    ensure_service,
+    main,
+    read_storage,
+    setup,
+    source,
+    write_read_small,
+)
 from flask import Flask
 from swiftclient.client import Connection
 from swiftclient.service import SwiftService, SwiftUploadObject
@@ -96,16 +105,7 @@ def read_raw(workdir: Path, size: int) -> Work:
 @case("read", "fs")
 def read_fs(workdir: Path, size: int) -> Work:
     _app()
-
-    def work() -> float:
-        total = 0
-        with files.open("read/big.bin", "rb") as f:
-            while chunk := f.read(MiB):
-                total += len(chunk)
-        assert total == size
-        return size / MiB
-
-    return work
+    return read_storage(files, "read/big.bin", size)
 
 
 @case("small", "raw")
@@ -126,16 +126,7 @@ def small_raw(workdir: Path, count: int) -> Work:
 @case("small", "fs")
 def small_fs(workdir: Path, count: int) -> Work:
     _app()
-    prefix = f"fs-small-{uuid.uuid4().hex}/"
-
-    def work() -> float:
-        for i in range(count):
-            files.write(f"{prefix}{i}.bin", SMALL)
-        for i in range(count):
-            assert len(files.read(f"{prefix}{i}.bin")) == len(SMALL)
-        return count
-
-    return work
+    return write_read_small(files, count, SMALL, prefix=f"fs-small-{uuid.uuid4().hex}/")
 
 
 if __name__ == "__main__":
