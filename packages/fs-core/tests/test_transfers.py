@@ -126,24 +126,26 @@ def test_hashing_reader_gives_no_checksum_after_a_read_out_of_order() -> None:
     assert partial.hexdigest() is None  # not read to the end
 
 
-def _refused() -> FileExists:
-    return FileExists("claimed")
+def _claim(name: str, overwrite: bool = False) -> Any:
+    return claim_name(("test", name), name, "files", overwrite)
 
 
 def test_a_claimed_name_refuses_a_second_creator_at_once_and_is_released_after() -> None:
-    with claim_name(("test", "a"), _refused):
-        with pytest.raises(FileExists, match="claimed"), claim_name(("test", "a"), _refused):
+    with _claim("a"):
+        with pytest.raises(FileExists, match="'a' already exists in storage 'files'"), _claim("a"):
             pass
-        with claim_name(("test", "b"), _refused):  # another name is free
+        with _claim("b"):  # another name is free
             pass
-    with claim_name(("test", "a"), _refused):  # released
+        with _claim("a", overwrite=True):  # an overwriting write claims nothing
+            pass
+    with _claim("a"):  # released
         pass
 
 
 def test_a_claim_is_released_when_the_write_fails() -> None:
-    with pytest.raises(RuntimeError), claim_name(("test", "c"), _refused):
+    with pytest.raises(RuntimeError), _claim("c"):
         raise RuntimeError("upload failed")
-    with claim_name(("test", "c"), _refused):
+    with _claim("c"):
         pass
 
 

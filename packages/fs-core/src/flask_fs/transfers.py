@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterator
 from typing import IO, Any, cast
 
+from .errors import FileExists
 from .streams import CHUNK_SIZE, BackgroundDigest, CommittingWriter
 
 
@@ -258,18 +259,24 @@ _claimed: set[Hashable] = set()
 
 
 @contextlib.contextmanager
-def claim_name(key: Hashable, refused: Callable[[], Exception]) -> Iterator[None]:
-    """Hold ``key`` (e.g. ``(endpoint, bucket, object key)``) for one create-only write.
+def claim_name(
+    key: Hashable, filename: str, storage: str, overwrite: bool = False
+) -> Iterator[None]:
+    """Hold ``key`` (e.g. ``(endpoint, bucket, object key)``) for one create-only write of
+    ``filename`` in ``storage``; an overwriting write (``overwrite=True``) claims nothing.
 
     Some servers check ``If-None-Match: *`` when an upload *starts* (Swift), or do not commit a
     conditional multipart upload atomically, so two racing creators can both succeed. Within one
     process this closes the race: while a create-only write of ``key`` runs, another one fails at
-    once with ``refused()`` (a :class:`~flask_fs.errors.FileExists`), as if the first had already
-    won. Failing fast, rather than waiting, cannot deadlock a thread that opened both writers.
+    once with :class:`~flask_fs.errors.FileExists`, as if the first had already won. Failing
+    fast, rather than waiting, cannot deadlock a thread that opened both writers.
     """
+    if overwrite:
+        yield
+        return
     with _claims_lock:
         if key in _claimed:
-            raise refused()
+            raise FileExists(f"{filename!r} already exists in storage {storage!r}")
         _claimed.add(key)
     try:
         yield

@@ -214,12 +214,8 @@ class S3Backend(BaseBackend):
 
     def _claim(self, filename: str, overwrite: bool) -> contextlib.AbstractContextManager[None]:
         """Create-only writes of one key, one at a time in this process (see module doc)."""
-        if overwrite:
-            return contextlib.nullcontext()
-        return claim_name(
-            ("s3", self.endpoint, self.bucket, self._key(filename)),
-            lambda: FileExists(f"{filename!r} already exists in storage {self.name!r}"),
-        )
+        key = ("s3", self.endpoint, self.bucket, self._key(filename))
+        return claim_name(key, filename, self.name, overwrite)
 
     def _upload_args(self, filename: str) -> dict[str, Any]:
         args = {"ContentType": guess_mime(filename)}

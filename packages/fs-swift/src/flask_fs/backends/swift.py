@@ -168,12 +168,8 @@ class SwiftBackend(BaseBackend):
 
     def _claim(self, filename: str, overwrite: bool) -> contextlib.AbstractContextManager[None]:
         """Create-only writes of one name, one at a time in this process (see module doc)."""
-        if overwrite:
-            return contextlib.nullcontext()
-        return claim_name(
-            ("swift", self.config["authurl"], self.config["user"], self.container, filename),
-            lambda: FileExists(f"{filename!r} already exists in storage {self.name!r}"),
-        )
+        key = ("swift", self.config["authurl"], self.config["user"], self.container, filename)
+        return claim_name(key, filename, self.name, overwrite)
 
     def _head(self, filename: str) -> dict[str, str]:
         with self._errors(filename):
