@@ -297,52 +297,64 @@ class SwiftBackend(BaseBackend):
                 return {item["name"].split("/", 2)[2] for item in json.loads(manifest)}
         return set()
 
-    def _remove_orphan_segments(self, filename: str) -> None:
-        """Delete segments of ``filename`` that no manifest references (a failed upload's)."""
-        # Best effort: when the proxy is gone this fails too, and sweep() removes them later.
-        with contextlib.suppress(ClientException, OSError):
-            keep = self._referenced_segments(filename)
-            _, listing = self.conn.get_container(
-                self.segment_container, prefix=f"{filename}/slo/", full_listing=True
-            )
-            for item in listing:
-                if item["name"] not in keep:
-                    self.conn.delete_object(self.segment_container, item["name"])
-
-    def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
-        """Delete segments older than the cutoff that no manifest uses: those of an upload that
-        died with its process, or whose proxy went away before it could clean up."""
-        cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
+    def _listing(
+        self, container: str, prefix: str = "", missing_ok: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """The objects of ``container`` under ``prefix``, a page at a time (any number of them).
+        With ``missing_ok``, a container that does not exist lists nothing."""
         marker = ""
         while True:
             with self._errors():
                 try:
                     _, page = self.conn.get_container(
-                        self.segment_container, marker=marker, limit=LISTING_PAGE
+                        container, prefix=prefix or None, marker=marker, limit=LISTING_PAGE
                     )
                 except ClientException as exc:
-                    if exc.http_status == 404:
-                        return  # no large object was ever written
+                    if missing_ok and exc.http_status == 404:
+                        return
                     raise
             if not page:
                 return
-            keep: dict[str, set[str]] = {}
-            for item in page:
-                match = _SEGMENT.match(item["name"])
-                modified = datetime.fromisoformat(item["last_modified"])
-                if match is None or modified.replace(tzinfo=timezone.utc) > cutoff:
-                    continue
-                owner = match["object"]
-                with self._errors():
-                    if owner not in keep:
-                        keep[owner] = self._referenced_segments(owner)
-                    if item["name"] in keep[owner]:
-                        continue
-                    if remove:
-                        with contextlib.suppress(ClientException):  # deleted meanwhile
-                            self.conn.delete_object(self.segment_container, item["name"])
-                yield f"orphan segment {item['name']!r} of {owner!r}, written {modified:%F %T}"
+            yield from page
             marker = page[-1]["name"]
+
+    def _unused_segments(
+        self, prefix: str = "", cutoff: datetime | None = None
+    ) -> Iterator[tuple[str, str, datetime]]:
+        """``(segment, object, written)`` for each segment under ``prefix`` (written before
+        ``cutoff``) that the current manifest of its object does not use."""
+        owner, keep = "", set()
+        for item in self._listing(self.segment_container, prefix, missing_ok=True):
+            match = _SEGMENT.match(item["name"])
+            written = datetime.fromisoformat(item["last_modified"]).replace(tzinfo=timezone.utc)
+            if match is None or (cutoff is not None and written > cutoff):
+                continue
+            if match["object"] != owner:  # an object's segments are listed together
+                owner = str(match["object"])
+                with self._errors():
+                    keep = self._referenced_segments(owner)
+            if item["name"] not in keep:
+                yield item["name"], owner, written
+
+    def _delete_segment(self, name: str) -> None:
+        with self._errors(), contextlib.suppress(ClientException):  # deleted meanwhile: fine
+            self.conn.delete_object(self.segment_container, name)
+
+    def _remove_orphan_segments(self, filename: str) -> None:
+        """Delete segments of ``filename`` that no manifest references (a failed upload's)."""
+        # Best effort: when the proxy is gone this fails too, and sweep() removes them later.
+        with contextlib.suppress(BackendError):
+            for segment, _, _ in self._unused_segments(prefix=f"{filename}/slo/"):
+                self._delete_segment(segment)
+
+    def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
+        """Delete segments older than the cutoff that no manifest uses: those of an upload that
+        died with its process, or whose proxy went away before it could clean up."""
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
+        for segment, owner, written in self._unused_segments(cutoff=cutoff):
+            if remove:
+                self._delete_segment(segment)
+            yield f"orphan segment {segment!r} of {owner!r}, written {written:%F %T}"
 
     def _store_checksum(self, filename: str, digest: str | None) -> None:
         """Store the SHA-256 as object metadata (without one, it is computed on demand)."""
@@ -362,17 +374,8 @@ class SwiftBackend(BaseBackend):
             self.conn.delete_object(self.container, filename, query_string=query)
 
     def list_files(self, prefix: str = "") -> Iterator[str]:
-        marker = ""
-        while True:
-            with self._errors():
-                _, page = self.conn.get_container(
-                    self.container, prefix=prefix or None, marker=marker, limit=LISTING_PAGE
-                )
-            if not page:
-                return
-            for item in page:
-                yield item["name"]
-            marker = page[-1]["name"]
+        for item in self._listing(self.container, prefix):
+            yield item["name"]
 
     def metadata(self, filename: str) -> Metadata:
         headers = self._head(filename)
