@@ -12,7 +12,6 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,10 +21,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from flask import Flask, current_app
+from flask import current_app
 
-from flask_fs import ALL, Storage, init_app
-from flask_fs.testing import storage_config, temporary_storage
+from flask_fs import Storage
+from flask_fs.testing import temporary_storage, temporary_storages
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -69,20 +68,10 @@ class Target:
     @contextlib.contextmanager
     def storages(self, *labels: str) -> Iterator[list[Storage]]:
         """Several fresh storages of this backend on one serving application."""
-        app = Flask("reliability", instance_path=tempfile.mkdtemp(prefix="flask-fs-"))
-        app.config.update(SERVER_NAME="fs.test", FS_SERVE=True)
-        storages = [Storage(f"{label}{uuid.uuid4().hex[:10]}", ALL) for label in labels]
-        for storage in storages:
-            config = {**self.settings, "BACKEND": self.backend}
-            app.config.update(storage_config(storage.name, config))
-        init_app(app, *storages)
-        with app.test_request_context():
-            try:
-                yield storages
-            finally:
-                for storage in storages:
-                    for name in list(storage.list_files()):
-                        storage.delete(name)
+        with temporary_storages(
+            self.backend, self.settings, labels, {"FS_SERVE": True}
+        ) as storages:
+            yield storages
 
 
 def _local_target(base: Path) -> Target:

@@ -34,7 +34,12 @@ pytest.register_assert_rewrite(
 
 from .basic import BasicOperationTests  # noqa: E402
 from .copies import CopyMoveTests  # noqa: E402
-from .fixtures import ConformanceFixtures, storage_config, temporary_storage  # noqa: E402
+from .fixtures import (  # noqa: E402
+    ConformanceFixtures,
+    storage_config,
+    temporary_storage,
+    temporary_storages,
+)
 from .listing import ListingTests  # noqa: E402
 from .metadata import MetadataTests  # noqa: E402
 from .names import HostileNameTests  # noqa: E402
@@ -72,4 +77,5 @@ __all__ = [
     "SweepTests",
     "storage_config",
     "temporary_storage",
+    "temporary_storages",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,36 @@ def storage_config(storage_name: str, settings: Mapping[str, Any]) -> dict[str, 
 
 
 @contextlib.contextmanager
+def temporary_storages(
+    backend: str,
+    settings: Mapping[str, Any],
+    labels: Sequence[str],
+    app_config: Mapping[str, Any] | None = None,
+    **extra: Any,
+) -> Iterator[list[Storage]]:
+    """Fresh storages of ``backend`` (one per label) in one throwaway application, inside a
+    request context.
+
+    ``settings`` and ``extra`` are their storage-level settings (see :func:`storage_config`);
+    ``app_config`` is more application configuration (e.g. ``{"FS_SERVE": True}``).
+    Whatever files they hold afterwards are deleted, as far as the backend still answers.
+    """
+    app = Flask("flask_fs_temporary", instance_path=tempfile.mkdtemp(prefix="flask-fs-"))
+    app.config.update(SERVER_NAME="fs.test", **(app_config or {}))
+    storages = [Storage(_unique_name(label), ALL) for label in labels]
+    for storage in storages:
+        app.config.update(storage_config(storage.name, {**settings, **extra, "BACKEND": backend}))
+    init_app(app, *storages)
+    with app.test_request_context():
+        try:
+            yield storages
+        finally:
+            for storage in storages:
+                with contextlib.suppress(FSError):  # e.g. a test of an unreachable server
+                    _empty(storage)
+
+
+@contextlib.contextmanager
 def temporary_storage(
     backend: str,
     settings: Mapping[str, Any],
@@ -43,23 +73,10 @@ def temporary_storage(
     app_config: Mapping[str, Any] | None = None,
     **extra: Any,
 ) -> Iterator[Storage]:
-    """A fresh storage of ``backend`` in a throwaway application, inside a request context.
-
-    ``settings`` and ``extra`` are its storage-level settings (see :func:`storage_config`);
-    ``app_config`` is more application configuration (e.g. ``{"FS_SERVE": True}``).
-    Whatever files it holds afterwards are deleted, as far as the backend still answers.
-    """
-    app = Flask("flask_fs_temporary", instance_path=tempfile.mkdtemp(prefix="flask-fs-"))
-    app.config.update(SERVER_NAME="fs.test", **(app_config or {}))
-    storage = Storage(_unique_name(label), ALL)
-    app.config.update(storage_config(storage.name, {**settings, **extra, "BACKEND": backend}))
-    init_app(app, storage)
-    with app.test_request_context():
-        try:
-            yield storage
-        finally:
-            with contextlib.suppress(FSError):  # e.g. a test of an unreachable server
-                _empty(storage)
+    """A fresh storage of ``backend`` in a throwaway application: :func:`temporary_storages`
+    with a single label."""
+    with temporary_storages(backend, settings, [label], app_config, **extra) as (storage,):
+        yield storage
 
 
 class ConformanceFixtures:
