@@ -8,6 +8,7 @@ test session. A server that cannot be started is an error: a test needing it nev
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -31,8 +32,24 @@ class S3Server:
     region: str = "us-east-1"
 
 
-def _run_service(script: str, install: str, venv: str) -> Iterator[None]:
-    """Install (if its venv is missing) and start a service; stop it when the session ends."""
+def _answers(port: int) -> bool:
+    """Whether something already listens on 127.0.0.1:``port``."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def _run_service(script: str, install: str, venv: str, port: int) -> Iterator[None]:
+    """Install (if its venv is missing) and start a service; stop it when the session ends.
+
+    A server already answering on its port (started by hand or by another test session) is
+    used as it is, and left running.
+    """
+    if _answers(port):
+        yield
+        return
     path = SERVICES / script
     if not (SERVICES_DIR / venv / "bin").exists():
         subprocess.run(["bash", str(path), install], check=True)
@@ -53,19 +70,19 @@ def _run_service(script: str, install: str, venv: str) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def seaweed_service() -> Iterator[None]:
     """SeaweedFS (S3 gateway on :18333): a real, on-disk server that checks signatures."""
-    yield from _run_service("seaweed_s3.sh", "install", "seaweedvenv")
+    yield from _run_service("seaweed_s3.sh", "install", "seaweedvenv", 18333)
 
 
 @pytest.fixture(scope="session")
 def moto_service() -> Iterator[None]:
     """moto's ``moto_server`` (S3 on :15001), in memory."""
-    yield from _run_service("moto_s3.sh", "install", "motovenv")
+    yield from _run_service("moto_s3.sh", "install", "motovenv", 15001)
 
 
 @pytest.fixture(scope="session")
 def swift_service() -> Iterator[None]:
     """OpenStack Swift all-in-one (proxy on :18080: native API and s3api)."""
-    yield from _run_service("swift_saio.sh", "install-pip", "swiftvenv")
+    yield from _run_service("swift_saio.sh", "install-pip", "swiftvenv", 18080)
 
 
 def external_s3() -> S3Server | None:
@@ -149,7 +166,7 @@ def mongo_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def mongo_service() -> Iterator[None]:
     """SecantusDB, a MongoDB-wire server (test-only; GPL, beta)."""
-    yield from _run_service("mongo_secantus.sh", "install", "mongovenv")
+    yield from _run_service("mongo_secantus.sh", "install", "mongovenv", 17017)
 
 
 @dataclass(frozen=True)
