@@ -139,14 +139,18 @@ def _gridfs_target(url: str) -> Target:
         }
 
     def leftovers(storage: Storage) -> list[str]:
+        """Chunks that no files document owns, and revisions older than a name's newest."""
         bucket = storage.backend.bucket_name  # type: ignore[attr-defined]
-        published = {e["file"]["_id"] for e in db[f"{bucket}.names"].find()}
-        files = [
-            f"file {d['_id']}" for d in db[f"{bucket}.files"].find() if d["_id"] not in published
-        ]
+        newest: dict[str, Any] = {}
+        stale = []
+        for d in db[f"{bucket}.files"].find({}, {"filename": 1}).sort("uploadDate", -1):
+            if d["filename"] in newest:
+                stale.append(f"older revision {d['_id']} of {d['filename']!r}")
+            newest.setdefault(d["filename"], d["_id"])
+        files = {d["_id"] for d in db[f"{bucket}.files"].find({}, {"_id": 1})}
         chunks = [f"chunk {c['_id']}" for c in db[f"{bucket}.chunks"].find({}, {"data": 0})
-                  if c["files_id"] not in published]  # fmt: skip
-        return files + chunks
+                  if c["files_id"] not in files]  # fmt: skip
+        return stale + chunks
 
     return Target("gridfs", "gridfs", {"MONGO_URL": url, "MONGO_DB": database}, outside, leftovers)
 

@@ -1,4 +1,4 @@
-"""What is particular to the GridFS backend: the name map, races, chunks, errors, compatibility."""
+"""What is particular to the GridFS backend: races, chunks, errors, compatibility."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def storage(gridfs_settings: dict[str, Any]) -> Iterator[fs.Storage]:
 def _collections(mongo: MongoClient[Any], database: str, storage: fs.Storage) -> Any:
     db = mongo[database]
     bucket = storage.backend.bucket_name  # type: ignore[attr-defined]
-    return db[f"{bucket}.files"], db[f"{bucket}.chunks"], db[f"{bucket}.names"]
+    return db[f"{bucket}.files"], db[f"{bucket}.chunks"]
 
 
 def test_mongo_db_is_required(mongo_url: str) -> None:
@@ -72,7 +72,7 @@ def test_files_are_plain_gridfs_files(
     storage.write("dir/a.bin", content)
     bucket = GridFSBucket(mongo[database], storage.backend.bucket_name)  # type: ignore[attr-defined]
     assert bucket.open_download_stream_by_name("dir/a.bin").read() == content
-    files, chunks, _ = _collections(mongo, database, storage)
+    files, chunks = _collections(mongo, database, storage)
     document = files.find_one({"filename": "dir/a.bin"})
     assert document["chunkSize"] == 64 * KiB
     assert document["metadata"]["sha256"] == hashlib.sha256(content).hexdigest()
@@ -99,10 +99,9 @@ def test_racing_writers_one_winner_and_no_orphan_chunks(
         results = list(pool.map(save, range(racers)))
     assert results.count(True) == 1
     assert storage.read("race.bin") == payloads[results.index(True)]
-    files, chunks, names = _collections(mongo, database, storage)
+    files, chunks = _collections(mongo, database, storage)
     assert files.count_documents({}) == 1
     assert chunks.count_documents({}) == 4
-    assert names.count_documents({}) == 1
 
 
 def test_overwrite_removes_the_old_chunks(
@@ -111,7 +110,7 @@ def test_overwrite_removes_the_old_chunks(
     storage.write("a.bin", b"1" * (130 * KiB))
     storage.write("a.bin", b"2" * (10 * KiB), overwrite=True)
     assert storage.read("a.bin") == b"2" * (10 * KiB)
-    files, chunks, _ = _collections(mongo, database, storage)
+    files, chunks = _collections(mongo, database, storage)
     assert files.count_documents({}) == 1
     assert chunks.count_documents({}) == 1
     storage.delete("a.bin")
@@ -124,9 +123,8 @@ def test_a_discarded_upload_leaves_no_chunks(
     with pytest.raises(RuntimeError), storage.open("a.bin", "wb") as f:
         f.write(b"x" * (20 * 1024 * KiB))  # several insert batches
         raise RuntimeError("interrupted")
-    files, chunks, names = _collections(mongo, database, storage)
+    files, chunks = _collections(mongo, database, storage)
     assert files.count_documents({}) == chunks.count_documents({}) == 0
-    assert names.count_documents({}) == 0
 
 
 def test_a_stream_whose_file_is_replaced_is_old_content_or_an_error(storage: fs.Storage) -> None:
@@ -147,7 +145,7 @@ def test_missing_chunks_are_detected(
     storage: fs.Storage, mongo: MongoClient[Any], database: str
 ) -> None:
     storage.write("a.bin", b"x" * (256 * KiB))
-    _, chunks, _ = _collections(mongo, database, storage)
+    _, chunks = _collections(mongo, database, storage)
     stream = storage.open("a.bin", "rb")
     chunks.delete_one({"n": 2})
     with stream, pytest.raises(FileNotFound, match="replaced while read"):

@@ -304,7 +304,8 @@ def sweep_command(storages: tuple[str, ...], older_than: float, dry_run: bool) -
 
 @fs_command.command("check")
 def check_command() -> None:
-    """Check every storage: backend, credentials, and a write/read/delete round trip."""
+    """Check every storage: backend, credentials, a write/read/delete round trip, and what the
+    backend finds in it (files it cannot address, leftovers...)."""
     storages = get_state().storages
     if not storages:
         _fail("no storage is configured on this application")
@@ -323,5 +324,11 @@ def check_command() -> None:
             click.secho(f"FAIL {name} ({backend}): {exc}", fg="red")
         else:
             click.secho(f"ok   {name} ({backend})", fg="green")
+            try:
+                for finding in storage.backend.diagnose():
+                    click.echo(f"     {finding}")
+            except FSError as exc:
+                failed += 1
+                click.secho(f"FAIL {name} ({backend}): {exc}", fg="red")
     if failed:
         _fail(f"{failed} of {len(storages)} storage(s) failed")

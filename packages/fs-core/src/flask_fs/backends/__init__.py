@@ -184,6 +184,11 @@ class BaseBackend(ABC):
         """
         return iter(())
 
+    def diagnose(self) -> Iterator[str]:
+        """Yield findings about what the storage holds, for ``flask fs check``: for example
+        files flask-fs cannot address, or leftovers of other tools. The default finds nothing."""
+        return iter(())
+
     def signed_url(self, filename: str) -> str | None:
         """A signed, expiring URL for the file, when the backend is configured to give one."""
         return None

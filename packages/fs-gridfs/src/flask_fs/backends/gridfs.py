@@ -1,18 +1,23 @@
-"""The MongoDB GridFS backend (fs-gridfs), through pymongo's ``GridFSBucket``.
+"""The MongoDB GridFS backend (fs-gridfs), on the standard GridFS format alone.
 
-A storage is a GridFS bucket (``<bucket>.files`` and ``<bucket>.chunks``, readable by any GridFS
-tool) plus one small collection, ``<bucket>.names``, that maps each name to its current file::
+A storage is a GridFS bucket, ``<bucket>.files`` and ``<bucket>.chunks``, exactly as Flask-FS
+0.4.0, mongofiles and pymongo's ``GridFS``/``GridFSBucket`` write it: a file is a files document
+whose ``filename`` is its name. When a name has several revisions, the newest (``uploadDate``,
+then ``_id``) is the file, as every GridFS tool reads it. Nothing else is needed to see a file,
+so a database written by another tool or by 0.4.0 is used as it is.
 
-    {"_id": "avatars/42.png", "file": {<the GridFS files document>}}
+How the guarantees hold on that format:
 
-That map is what makes names exact and writes safe:
-
-- ``overwrite=False``: the new name is inserted with ``_id`` unique, so among racing writers the
-  database lets exactly one win; the losers delete the file they uploaded (no orphan chunks).
-- ``overwrite=True``: the new file is uploaded beside the old one, then the name is switched to
-  it in one ``find_one_and_replace``; readers see the old content or the new, never a mix; the
-  old file's chunks are deleted afterwards.
-- Lookups, deletes and listings are by ``_id`` (ranges for prefixes, never regexes).
+- A write uploads its chunks first and *publishes* by inserting its files document: readers see
+  the old revision or the new one, never a mix. A replacement then deletes the older revisions.
+- ``overwrite=False``: the files document of a create-only write carries
+  ``metadata.exclusiveName``, under a unique sparse index, so among racing create-only writers the
+  database lets exactly one publish; a writer that loses, or that finds an older revision of the
+  name once published, withdraws its file (no orphan chunks) and raises ``FileExists``.
+- Every chunk flask-fs writes carries ``uploadedBy: "flask-fs"``. Chunks with that mark and no
+  files document are what an interrupted upload of flask-fs left: the only thing ``sweep`` removes.
+- When the reply to a publishing insert is lost, the backend reads the files document back by its
+  ``_id`` before it cleans up anything, and never deletes chunks that a files document refers to.
 """
 
 from __future__ import annotations
@@ -21,22 +26,26 @@ import contextlib
 import hashlib
 import io
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import IO, Any, ClassVar, cast
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from bson import ObjectId
-from gridfs import GridFSBucket
-from gridfs.errors import NoFile
 from pymongo import MongoClient
+from pymongo.collection import Collection
 from pymongo.errors import ConfigurationError as MongoConfigurationError
 from pymongo.errors import DuplicateKeyError, InvalidURI, PyMongoError
 from werkzeug.datastructures import FileStorage
 
 from flask_fs.backends import BaseBackend, Metadata
-from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound
+from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound, FSError
+from flask_fs.names import validate_name
 from flask_fs.serving import guess_mime
 from flask_fs.streams import CHUNK_SIZE, CommittingWriter, copy_stream
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Response
 
 __version__ = "1.0.0"
 
@@ -45,6 +54,14 @@ CLIENT_DEFAULTS = {"serverSelectionTimeoutMS": 5000, "connectTimeoutMS": 5000}
 #: Bytes of chunks an upload holds before inserting them, and a read asks for at once.
 UPLOAD_BATCH = 8 * 1024 * 1024
 READ_BATCH = 8 * 1024 * 1024
+#: The order of a name's revisions, newest first: what ``get_last_version`` reads.
+NEWEST_FIRST = [("uploadDate", -1), ("_id", -1)]
+#: The mark on every chunk flask-fs writes (what ``sweep`` may remove when no file owns it).
+UPLOAD_MARK = ("uploadedBy", "flask-fs")
+#: The field, unique among files documents, held by the file of a create-only write.
+EXCLUSIVE_FIELD = "metadata.exclusiveName"
+#: How many times the outcome of a publication whose reply was lost is read back.
+READ_BACK_ATTEMPTS = 3
 
 _clients: dict[tuple[str, tuple[tuple[str, Any], ...]], MongoClient[Any]] = {}
 _clients_lock = threading.Lock()
@@ -57,6 +74,42 @@ def _shared_client(url: str, options: Mapping[str, Any]) -> MongoClient[Any]:
         if key not in _clients:
             _clients[key] = MongoClient(url, tz_aware=True, **options)
         return _clients[key]
+
+
+def _revision_key(document: Mapping[str, Any]) -> tuple[datetime, str]:
+    """Sort key of a revision: its upload date, then its ``_id`` (as GridFS tools order them)."""
+    return (_upload_date(document), str(document["_id"]))
+
+
+def _upload_date(document: Mapping[str, Any]) -> datetime:
+    """A files document's ``uploadDate``, timezone-aware; its ``_id``'s time if it has none."""
+    date = document.get("uploadDate")
+    if not isinstance(date, datetime):
+        file_id = document.get("_id")
+        if isinstance(file_id, ObjectId):
+            return file_id.generation_time
+        return datetime.fromtimestamp(0, timezone.utc)
+    return date if date.tzinfo else date.replace(tzinfo=timezone.utc)
+
+
+def _content_type(document: Mapping[str, Any], filename: str) -> str:
+    """The stored content type (``GridFS.put``'s top-level field or ``GridFSBucket``'s
+    ``metadata.contentType``), else one guessed from the name."""
+    metadata = document.get("metadata") or {}
+    stored = document.get("contentType") or metadata.get("contentType")
+    return stored if isinstance(stored, str) and stored else guess_mime(filename)
+
+
+def _stored_sha256(document: Mapping[str, Any]) -> str | None:
+    stored = (document.get("metadata") or {}).get("sha256")
+    return stored if isinstance(stored, str) else None
+
+
+def _name_range(prefix: str) -> dict[str, Any]:
+    """A query on ``filename`` for every name starting with ``prefix``: a range, not a regex."""
+    if not prefix:
+        return {"$type": "string"}
+    return {"$gte": prefix, "$lt": prefix[:-1] + chr(ord(prefix[-1]) + 1)}
 
 
 class GridFsBackend(BaseBackend):
@@ -93,9 +146,8 @@ class GridFsBackend(BaseBackend):
         except (InvalidURI, MongoConfigurationError, TypeError, ValueError) as exc:
             raise ConfigurationError(f"storage {name!r}: bad MONGO_URL or options: {exc}") from exc
         self.db = client[config["mongo_db"]]
-        self.bucket = GridFSBucket(self.db, self.bucket_name, chunk_size_bytes=self.chunk_size)
-        self.root = self.db[self.bucket_name]
-        self.names = self.db[f"{self.bucket_name}.names"]
+        self.files: Collection[Any] = self.db[f"{self.bucket_name}.files"]
+        self.chunks: Collection[Any] = self.db[f"{self.bucket_name}.chunks"]
         self._indexed = False
 
     def backend_error(self, exc: Exception) -> BackendError:
@@ -113,21 +165,35 @@ class GridFsBackend(BaseBackend):
         except PyMongoError as exc:
             raise self.backend_error(exc) from exc
 
-    def _entry(self, filename: str) -> dict[str, Any]:
+    def _not_found(self, filename: str) -> FileNotFound:
+        return FileNotFound(f"{filename!r} not found in storage {self.name!r}")
+
+    def _exists_error(self, filename: str) -> FileExists:
+        return FileExists(f"{filename!r} already exists in storage {self.name!r}")
+
+    def _newest(self, filename: str) -> dict[str, Any]:
+        """The files document of the file: the newest revision of ``filename``."""
         with self._errors():
-            entry = self.names.find_one({"_id": filename})
-        if entry is None:
-            raise FileNotFound(f"{filename!r} not found in storage {self.name!r}")
-        return cast("dict[str, Any]", entry)
+            found = list(self.files.find({"filename": filename}).sort(NEWEST_FIRST).limit(1))
+        if not found:
+            raise self._not_found(filename)
+        return cast("dict[str, Any]", found[0])
+
+    def _revisions(self, filename: str) -> list[dict[str, Any]]:
+        """``_id`` and ``uploadDate`` of every revision of ``filename``."""
+        with self._errors():
+            return list(self.files.find({"filename": filename}, {"_id": 1, "uploadDate": 1}))
 
     # -- required operations -------------------------------------------------------------------
 
     def exists(self, filename: str) -> bool:
         with self._errors():
-            return self.names.find_one({"_id": filename}, {"_id": 1}) is not None
+            return self.files.find_one({"filename": filename}, {"_id": 1}) is not None
 
     def open_read(self, filename: str) -> IO[bytes]:
-        document = self._entry(filename)["file"]
+        return self._open_document(filename, self._newest(filename))
+
+    def _open_document(self, filename: str, document: Mapping[str, Any]) -> IO[bytes]:
         raw = _GridReader(self, filename, document)
         return cast("IO[bytes]", io.BufferedReader(raw, CHUNK_SIZE))
 
@@ -138,47 +204,115 @@ class GridFsBackend(BaseBackend):
         raise BackendError(f"{filename!r} in storage {self.name!r} kept changing while read")
 
     def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
-        if not overwrite and self.exists(filename):  # early answer; the unique _id enforces it
-            raise FileExists(f"{filename!r} already exists in storage {self.name!r}")
+        if not overwrite and self.exists(filename):  # early answer; publishing enforces it
+            raise self._exists_error(filename)
         self._ensure_indexes()
         upload = _Upload(self, filename)
 
         def commit() -> None:
-            self._publish(filename, upload.finish(), overwrite)
+            self._publish(upload, overwrite)
 
         return cast(
             "IO[bytes]", CommittingWriter(cast("IO[bytes]", upload), commit, upload.abort, filename)
         )
 
     def _ensure_indexes(self) -> None:
-        """The indexes of the GridFS spec, made once (pymongo's GridIn would make them too)."""
+        """The indexes of the GridFS spec, and the one that makes create-only writes exclusive."""
         if self._indexed:
             return
         with self._errors():
-            self.root.files.create_index([("filename", 1), ("uploadDate", 1)])
-            self.root.chunks.create_index([("files_id", 1), ("n", 1)], unique=True)
+            self.files.create_index([("filename", 1), ("uploadDate", 1)])
+            self.chunks.create_index([("files_id", 1), ("n", 1)], unique=True)
+            self.files.create_index(
+                [(EXCLUSIVE_FIELD, 1)], unique=True, sparse=True, name="flask_fs_exclusive_name"
+            )
         self._indexed = True
 
-    def _publish(self, filename: str, document: Mapping[str, Any], overwrite: bool) -> None:
-        """Point ``filename`` at the uploaded file ``document``: the step that makes it visible."""
-        entry = {"_id": filename, "file": dict(document)}
-        with self._errors():
-            if not overwrite:
-                try:
-                    self.names.insert_one(entry)
-                except DuplicateKeyError:
-                    self._delete_file(document["_id"])
-                    raise FileExists(
-                        f"{filename!r} already exists in storage {self.name!r}"
-                    ) from None
-                return
-            previous = self.names.find_one_and_replace({"_id": filename}, entry, upsert=True)
-            if previous is not None:
-                self._delete_file(previous["file"]["_id"])
+    # -- publishing ----------------------------------------------------------------------------
 
-    def _delete_file(self, file_id: Any) -> None:
-        with contextlib.suppress(NoFile), self._errors():
-            self.bucket.delete(file_id)
+    def _publish(self, upload: _Upload, overwrite: bool) -> None:
+        """Insert the upload's files document: the step that makes the new content visible."""
+        filename = upload.filename
+        document = upload.finish(exclusive=not overwrite)
+        for attempt in range(2):
+            try:
+                self._insert_files_document(upload, document)
+                break
+            except DuplicateKeyError:  # another create-only file holds the name
+                if attempt or not self._free_exclusive_name(filename):
+                    raise self._exists_error(filename) from None
+        with contextlib.suppress(BackendError):  # published: what follows only tidies up
+            self._settle(document, overwrite)
+
+    def _settle(self, document: Mapping[str, Any], overwrite: bool) -> None:
+        """After publishing: delete the revisions a replacement supersedes, or withdraw a
+        create-only file if an older revision of its name turns up (written by another tool or
+        by a replacing write meanwhile)."""
+        filename = document["filename"]
+        mine = _revision_key(document)
+        older = [
+            r["_id"]
+            for r in self._revisions(filename)
+            if r["_id"] != document["_id"] and _revision_key(r) < mine
+        ]
+        if overwrite:
+            self._delete_revisions(older)
+        elif older:
+            self._delete_revisions([document["_id"]])
+            raise self._exists_error(filename)
+
+    def _insert_files_document(self, upload: _Upload, document: dict[str, Any]) -> None:
+        """Insert ``document``; when the reply is lost, find out whether the server did."""
+        try:
+            self.files.insert_one(document)
+        except DuplicateKeyError:
+            if self._read_back(document["_id"]):  # a retried insert whose first one landed
+                upload.published = True
+                return
+            raise
+        except PyMongoError as exc:
+            published = self._read_back(document["_id"])
+            if published is None:
+                upload.published = None  # unknown: keep the chunks; sweep decides later
+                raise BackendError(
+                    f"storage {self.name!r}: the outcome of writing {upload.filename!r} is "
+                    f"unknown (the database did not answer: {type(exc).__name__}); read it back"
+                ) from exc
+            if not published:
+                raise self.backend_error(exc) from exc
+        upload.published = True
+
+    def _read_back(self, file_id: Any) -> bool | None:
+        """Whether the files document ``file_id`` exists; None when the server cannot tell."""
+        for attempt in range(READ_BACK_ATTEMPTS):
+            try:
+                return self.files.find_one({"_id": file_id}, {"_id": 1}) is not None
+            except PyMongoError:
+                time.sleep(0.2 * (attempt + 1))
+        return None
+
+    def _free_exclusive_name(self, filename: str) -> bool:
+        """Whether the create-only file holding ``filename`` was renamed since (by another tool),
+        so that the name is free: then its claim is dropped."""
+        with self._errors():
+            holder = self.files.find_one({EXCLUSIVE_FIELD: filename}, {"filename": 1})
+            if holder is None or holder.get("filename") == filename:
+                return False
+            self.files.update_one(
+                {"_id": holder["_id"], "filename": {"$ne": filename}},
+                {"$unset": {EXCLUSIVE_FIELD: ""}},
+            )
+        return True
+
+    def _delete_revisions(self, file_ids: list[Any]) -> None:
+        """Delete files documents, then their chunks (readers of them get ``_Replaced``)."""
+        if not file_ids:
+            return
+        with self._errors():
+            self.files.delete_many({"_id": {"$in": file_ids}})
+            self.chunks.delete_many({"files_id": {"$in": file_ids}})
+
+    # -- the other operations ------------------------------------------------------------------
 
     def save(
         self, file_or_wfs: IO[bytes] | FileStorage, filename: str, overwrite: bool = False
@@ -189,61 +323,167 @@ class GridFsBackend(BaseBackend):
         return filename
 
     def delete(self, filename: str) -> None:
-        with self._errors():
-            entry = self.names.find_one_and_delete({"_id": filename})
-        if entry is None:
-            raise FileNotFound(f"{filename!r} not found in storage {self.name!r}")
-        self._delete_file(entry["file"]["_id"])
-
-    def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
-        """Delete GridFS files that no name points to (an upload that died between its last
-        chunk and its publication) and chunks without a file (an upload that died sooner)."""
-        cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
-        with self._errors():
-            published = {entry["file"]["_id"] for entry in self.names.find({}, {"file._id": 1})}
-            files = set(self.root.files.distinct("_id"))
-            old = self.root.files.find(
-                {"uploadDate": {"$lte": cutoff}}, {"filename": 1, "length": 1}
-            )
-            for document in old:
-                if document["_id"] in published:
-                    continue
-                if remove:
-                    self._delete_file(document["_id"])
-                yield (
-                    f"unpublished file {document['_id']} ({document.get('filename')!r}, "
-                    f"{document.get('length')} bytes)"
-                )
-            for file_id in self.root.chunks.distinct("files_id"):
-                if file_id in files or not isinstance(file_id, ObjectId):
-                    continue
-                if file_id.generation_time > cutoff:
-                    continue  # an upload may still be sending them
-                if remove:
-                    self.root.chunks.delete_many({"files_id": file_id})
-                yield f"chunks of an unfinished upload {file_id}, started {file_id.generation_time}"
+        """Delete every revision of ``filename``."""
+        revisions = self._revisions(filename)
+        if not revisions:
+            raise self._not_found(filename)
+        self._delete_revisions([r["_id"] for r in revisions])
 
     def list_files(self, prefix: str = "") -> Iterator[str]:
-        query: dict[str, Any] = {}
-        if prefix:  # a range on the unique _id index: exact, fast, and no regex
-            query = {"_id": {"$gte": prefix, "$lt": prefix[:-1] + chr(ord(prefix[-1]) + 1)}}
+        """Every name once, sorted, read from the ``filename`` index; names that flask-fs could
+        not address (absolute paths, ``..``: ``flask fs check`` reports them) are left out."""
+        query = {"filename": _name_range(prefix)}
+        previous = None
         with self._errors():
-            for entry in self.names.find(query, {"_id": 1}).sort("_id", 1):
-                yield entry["_id"]
+            cursor = self.files.find(query, {"filename": 1, "_id": 0}).sort("filename", 1)
+            for document in cursor:
+                name = document["filename"]
+                if name != previous and _usable(name):
+                    yield name
+                previous = name
 
     def metadata(self, filename: str) -> Metadata:
-        document = self._entry(filename)["file"]
-        meta = document.get("metadata") or {}
-        checksum = meta.get("sha256") or self.content_sha256(filename)
-        modified = document["uploadDate"]
-        if modified.tzinfo is None:
-            modified = modified.replace(tzinfo=timezone.utc)
+        document = self._newest(filename)
+        checksum = _stored_sha256(document) or self._remember_sha256(filename, document)
         return Metadata(
             checksum=f"sha256:{checksum}",
             size=int(document["length"]),
-            mime=meta.get("contentType") or guess_mime(filename),
-            modified=modified,
+            mime=_content_type(document, filename),
+            modified=_upload_date(document),
         )
+
+    def _remember_sha256(self, filename: str, document: Mapping[str, Any]) -> str:
+        """Hash a file written without a SHA-256 (by another tool) once, and store it."""
+        digest = hashlib.sha256()
+        with self._open_document(filename, document) as f:
+            while chunk := f.read(CHUNK_SIZE):
+                digest.update(chunk)
+        checksum = digest.hexdigest()
+        metadata = {**(document.get("metadata") or {}), "sha256": checksum}
+        with contextlib.suppress(PyMongoError):  # a read-only user still gets the checksum
+            self.files.update_one({"_id": document["_id"]}, {"$set": {"metadata": metadata}})
+        return checksum
+
+    def serve(self, filename: str) -> Response:
+        """Headers and body from one files document: the same revision, whatever happens next.
+        The ETag is the stored SHA-256, or the revision's ``_id``: serving never hashes."""
+        from flask_fs.serving import send_stream
+
+        document = self._newest(filename)
+        return send_stream(
+            self._open_document(filename, document),
+            name=filename,
+            size=int(document["length"]),
+            mime=_content_type(document, filename),
+            etag=_stored_sha256(document) or f"gridfs-{document['_id']}",
+            modified=_upload_date(document),
+        )
+
+    # -- maintenance ---------------------------------------------------------------------------
+
+    def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
+        """Delete the chunks of flask-fs uploads that were never published (their writer died
+        before its files document was inserted), started more than ``older_than`` seconds ago.
+
+        Only chunks marked by flask-fs and owned by no files document are touched: a file with a
+        name, whoever wrote it, is never swept, nor the chunks another tool is uploading.
+        """
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
+        for file_id, ours in self._orphan_chunks(cutoff):
+            if not ours:
+                continue
+            if remove:
+                with self._errors():
+                    self.chunks.delete_many({"files_id": file_id})
+            yield (f"chunks of an unfinished upload {file_id}, started {file_id.generation_time}")
+
+    def _orphan_chunks(self, cutoff: datetime) -> Iterator[tuple[ObjectId, bool]]:
+        """``(files_id, written by flask-fs)`` of chunks without a files document whose
+        ``files_id`` dates from before ``cutoff``, streamed from the chunks index in batches."""
+        # ObjectIds count whole seconds: everything started during the cutoff's second counts.
+        query = {"files_id": {"$lt": ObjectId.from_datetime(cutoff + timedelta(seconds=1))}}
+        with self._errors():
+            cursor = self.chunks.find(query, {"files_id": 1, "_id": 0}).sort("files_id", 1)
+            for batch in _batches(_distinct_sorted(d["files_id"] for d in cursor), 500):
+                found = {d["_id"] for d in self.files.find({"_id": {"$in": batch}}, {"_id": 1})}
+                for file_id in batch:
+                    if file_id not in found:
+                        yield file_id, self._marked(file_id)
+
+    def _marked(self, file_id: Any) -> bool:
+        key, value = UPLOAD_MARK
+        with self._errors():
+            return self.chunks.find_one({"files_id": file_id, key: value}, {"_id": 1}) is not None
+
+    def diagnose(self) -> Iterator[str]:
+        """What the bucket holds: files, names with several revisions, names flask-fs cannot
+        address, and chunks that no file owns (flask-fs's, which ``sweep`` removes, or not)."""
+        names = revisions = 0
+        several: list[str] = []
+        unusable: list[str] = []
+        with self._errors():
+            cursor = self.files.find({}, {"filename": 1, "_id": 0}).sort("filename", 1)
+            previous: Any = object()
+            for document in cursor:
+                name = document.get("filename")
+                revisions += 1
+                if name == previous:
+                    if not several or several[-1] != name:
+                        several.append(name)
+                    continue
+                previous = name
+                names += 1
+                if not _usable(name):
+                    unusable.append(repr(name))
+        yield f"{names} name(s), {revisions} GridFS file(s) in bucket {self.bucket_name!r}"
+        if several:
+            yield (
+                f"{len(several)} name(s) with several revisions (the newest is the file): "
+                + ", ".join(repr(n) for n in several[:10])
+                + (" ..." if len(several) > 10 else "")
+            )
+        if unusable:
+            yield (
+                f"{len(unusable)} file name(s) that flask-fs cannot address: "
+                + ", ".join(unusable[:10])
+                + (" ..." if len(unusable) > 10 else "")
+            )
+        ours = others = 0
+        for _file_id, marked in self._orphan_chunks(datetime.now(timezone.utc)):
+            ours += marked
+            others += not marked
+        if ours:
+            yield f"{ours} unfinished flask-fs upload(s) whose chunks sweep removes once old"
+        if others:
+            yield f"{others} set(s) of chunks without a file, not written by flask-fs (left alone)"
+
+
+def _usable(name: object) -> bool:
+    """Whether a stored ``filename`` is a name flask-fs can address."""
+    try:
+        validate_name(name)
+    except FSError:
+        return False
+    return True
+
+
+def _distinct_sorted(values: Iterable[Any]) -> Iterator[Any]:
+    previous: Any = object()
+    for value in values:
+        if value != previous:
+            yield value
+        previous = value
+
+
+def _batches(values: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 class _Replaced(FileNotFound):
@@ -288,9 +528,7 @@ class _GridReader(io.RawIOBase):
             batch = max(1, READ_BATCH // self.chunk_size)
             query = {"files_id": self.file_id, "n": {"$gte": wanted}}
             self.cursor = (
-                self.backend.root.chunks.find(query, {"data": 1, "n": 1})
-                .sort("n", 1)
-                .batch_size(batch)
+                self.backend.chunks.find(query, {"data": 1, "n": 1}).sort("n", 1).batch_size(batch)
             )
             self.next_chunk = wanted
         try:
@@ -354,6 +592,9 @@ class _Upload:
         self.chunks = 0
         self.length = 0
         self.digest = hashlib.sha256()
+        #: Whether a files document refers to the chunks: False (no), True (yes), None (unknown:
+        #: the reply was lost). Chunks are deleted on abort only when it is False.
+        self.published: bool | None = False
 
     def write(self, data: Any) -> int:
         chunk = bytes(data)
@@ -367,7 +608,8 @@ class _Upload:
         return len(chunk)
 
     def _add_chunk(self, data: bytes) -> None:
-        self.batch.append({"files_id": self.file_id, "n": self.chunks, "data": data})
+        key, value = UPLOAD_MARK
+        self.batch.append({"files_id": self.file_id, "n": self.chunks, "data": data, key: value})
         self.chunks += 1
         self.batch_bytes += len(data)
         if self.batch_bytes >= UPLOAD_BATCH:
@@ -376,36 +618,37 @@ class _Upload:
     def _insert_batch(self) -> None:
         if self.batch:
             with self.backend._errors():
-                self.backend.root.chunks.insert_many(self.batch, ordered=True)
+                self.backend.chunks.insert_many(self.batch, ordered=True)
             self.batch = []
             self.batch_bytes = 0
 
-    def finish(self) -> dict[str, Any]:
-        """Insert the last chunk and the files document; return that document."""
+    def finish(self, exclusive: bool) -> dict[str, Any]:
+        """Insert the last chunks; return the files document that will publish them."""
         if self.buffer:
             self._add_chunk(bytes(self.buffer))
             self.buffer.clear()
         self._insert_batch()
-        document = {
+        content_type = guess_mime(self.filename)
+        metadata: dict[str, Any] = {"contentType": content_type, "sha256": self.digest.hexdigest()}
+        if exclusive:
+            metadata[EXCLUSIVE_FIELD.partition(".")[2]] = self.filename
+        return {
             "_id": self.file_id,
             "length": self.length,
             "chunkSize": self.chunk_size,
-            "uploadDate": datetime.now(timezone.utc),
+            # BSON dates hold milliseconds: truncated here, the document compares as stored.
+            "uploadDate": _milliseconds(datetime.now(timezone.utc)),
             "filename": self.filename,
-            "metadata": {
-                "contentType": guess_mime(self.filename),
-                "sha256": self.digest.hexdigest(),
-            },
+            "contentType": content_type,  # read by GridFS.get_last_version() and older tools
+            "metadata": metadata,
         }
-        with self.backend._errors():
-            self.backend.root.files.insert_one(document)
-        return document
 
     def abort(self) -> None:
-        """Remove the chunks sent so far."""
+        """Remove the chunks sent so far, unless a files document may refer to them."""
         self.batch = []
-        with contextlib.suppress(PyMongoError):
-            self.backend.root.chunks.delete_many({"files_id": self.file_id})
+        if self.published is False:
+            with contextlib.suppress(PyMongoError):
+                self.backend.chunks.delete_many({"files_id": self.file_id})
 
     def flush(self) -> None:
         """Chunks are sent as batches fill; the rest goes at commit."""
@@ -415,3 +658,7 @@ class _Upload:
 
     def close(self) -> None:
         """Closing is the commit callback's work (:meth:`finish`)."""
+
+
+def _milliseconds(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
