@@ -105,3 +105,50 @@ def test_listing_pages(storage: fs.Storage, monkeypatch: pytest.MonkeyPatch) -> 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda n: backend.write(n, b"x"), names))
     assert list(storage.list_files("many/")) == names
+
+
+def test_temp_urls_send_content_as_attachments(
+    swift_settings: dict[str, Any], swift: Connection
+) -> None:
+    """Swift's tempurl answers with ``Content-Disposition: attachment`` (unless ``inline`` is
+    asked for, which flask-fs never does): active content never runs from the Swift domain."""
+    key = "flask-fs-tempurl-key"
+    swift.post_account(headers={"X-Account-Meta-Temp-URL-Key": key})
+    with temporary_storage("swift", swift_settings, "swift", TEMPURL_KEY=key) as storage:
+        storage.write("page.html", b"<script>alert(1)</script>")
+        url = storage.url("page.html")
+        assert url is not None
+        assert "inline" not in url
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.headers["Content-Disposition"].startswith("attachment")
+
+
+def test_serving_never_hashes_and_metadata_hashes_once(
+    storage: fs.Storage, swift: Connection
+) -> None:
+    """An object written by another tool has no stored SHA-256: serving uses Swift's ETag;
+    metadata computes the checksum once and stores it with the ETag of that version."""
+    container = storage.backend.container  # type: ignore[attr-defined]
+    storage.write("first.txt", b"makes the container")
+    content = b"from another tool " * 1000
+    swift.put_object(container, "foreign.txt", content)
+    response = storage.serve("foreign.txt")
+    assert response.headers["ETag"] == f'"{hashlib.md5(content).hexdigest()}"'
+    response.close()
+    assert "x-object-meta-sha256" not in swift.head_object(container, "foreign.txt")
+    digest = hashlib.sha256(content).hexdigest()
+    assert storage.metadata("foreign.txt")["checksum"] == f"sha256:{digest}"
+    headers = swift.head_object(container, "foreign.txt")
+    assert headers["x-object-meta-sha256"] == digest
+    assert headers["content-type"] == "text/plain"  # the stored metadata kept the rest
+    swift.put_object(  # replaced by another tool, which copies the old metadata along
+        container,
+        "foreign.txt",
+        b"new",
+        headers={
+            "X-Object-Meta-Sha256": digest,
+            "X-Object-Meta-Sha256-Etag": headers["etag"],
+        },
+    )
+    new_digest = hashlib.sha256(b"new").hexdigest()
+    assert storage.metadata("foreign.txt")["checksum"] == f"sha256:{new_digest}"

@@ -139,3 +139,11 @@ def copy_stream(source: IO[bytes], target: IO[bytes], chunk_size: int = CHUNK_SI
         target.write(chunk)
         total += len(chunk)
     return total
+
+
+def sha256_hex(stream: IO[bytes]) -> str:
+    """The SHA-256 (hex) of what is left in ``stream``, read a chunk at a time."""
+    digest = hashlib.sha256()
+    while chunk := stream.read(CHUNK_SIZE):
+        digest.update(chunk)
+    return digest.hexdigest()

@@ -1,6 +1,7 @@
 """Streams to and from object stores, shared by the S3 and Swift backends (and third parties').
 
-- :class:`RangedReader`: a remote object as a seekable read stream (seeking = a ranged GET).
+- :class:`RangedReader`: a remote object as a seekable read stream (seeking = a ranged GET),
+  bound to one version of the object (:class:`ReplacedWhileRead` when it changes).
 - :class:`PipeUpload`: ``open(name, "wb")`` for clients that upload from a readable stream.
 - :class:`HashingReader`: an upload source that computes the content's SHA-256 on the way.
 - :func:`claim_name`: create-only writes of one name, one at a time in this process.
@@ -17,24 +18,38 @@ import threading
 from collections.abc import Callable, Hashable, Iterator
 from typing import IO, Any, cast
 
-from .errors import FileExists
+from .errors import FileExists, FileNotFound
 from .streams import CHUNK_SIZE, BackgroundDigest, CommittingWriter
+
+
+class ReplacedWhileRead(FileNotFound):
+    """The object was replaced or deleted while a stream of it was being read: the stream stops
+    rather than go on with another version's bytes."""
 
 
 class RangedReader(io.RawIOBase):
     """A remote object as a seekable stream: seeking re-opens it with a ranged GET.
 
     Object-store backends subclass it: :meth:`open_body` starts a GET at ``start`` and sets
-    ``body`` (anything with ``read(n)`` and ``close()``) and, if unknown, ``size``. Reads go
-    straight to the body (no extra buffer), so ``serve`` answers a Range request by reading only
-    that range.
+    ``body`` (anything with ``read(n)`` and ``close()``) and, if unknown, ``size`` and ``etag``.
+    Reads go straight to the body (no extra buffer), so ``serve`` answers a Range request by
+    reading only that range.
+
+    ``etag`` is the version being read: given (from a HEAD) or set by the first GET, every later
+    GET requires it (``If-Match``), and one that fails its precondition raises
+    :meth:`replaced`: a stream never mixes two versions of an object.
     """
 
-    def __init__(self, size: int | None = None) -> None:
+    def __init__(self, size: int | None = None, etag: str | None = None) -> None:
         super().__init__()
         self.size = size
+        self.etag = etag
         self.position = 0
         self.body: Any = None
+
+    def replaced(self, filename: str, storage: str) -> ReplacedWhileRead:
+        """The error of a GET whose ``If-Match`` failed: another version is there now."""
+        return ReplacedWhileRead(f"{filename!r} in storage {storage!r} was replaced while read")
 
     def open_body(self, start: int) -> None:
         """Start reading the object at byte ``start``."""

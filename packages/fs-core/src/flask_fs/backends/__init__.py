@@ -6,7 +6,6 @@ fs-core never imports a backend by name.
 
 from __future__ import annotations
 
-import hashlib
 import io
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
@@ -18,7 +17,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal, TypedDict
 from werkzeug.datastructures import FileStorage
 
 from ..errors import BackendNotFound, OperationNotSupported
-from ..streams import CHUNK_SIZE, TextWriter, copy_stream
+from ..streams import TextWriter, copy_stream, sha256_hex
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
@@ -168,11 +167,8 @@ class BaseBackend(ABC):
     def content_sha256(self, filename: str) -> str:
         """The SHA-256 (hex) of a file, read through :meth:`open_read`: for a file whose backend
         stored no checksum, such as one written by another tool."""
-        digest = hashlib.sha256()
         with self.open_read(filename) as f:
-            while chunk := f.read(CHUNK_SIZE):
-                digest.update(chunk)
-        return digest.hexdigest()
+            return sha256_hex(f)
 
     def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
         """Yield (and, if ``remove``, delete) what interrupted writes left behind.

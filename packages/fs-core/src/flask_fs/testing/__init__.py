@@ -29,7 +29,10 @@ pytest.register_assert_rewrite(
     *(f"flask_fs.testing.{m}" for m in ("basic", "copies", "fixtures", "listing", "metadata"))
 )
 pytest.register_assert_rewrite(
-    *(f"flask_fs.testing.{m}" for m in ("names", "overwrite", "serving", "streaming", "sweep"))
+    *(
+        f"flask_fs.testing.{m}"
+        for m in ("names", "overwrite", "replacement", "serving", "streaming", "sweep")
+    )
 )
 
 from .basic import BasicOperationTests  # noqa: E402
@@ -44,6 +47,7 @@ from .listing import ListingTests  # noqa: E402
 from .metadata import MetadataTests  # noqa: E402
 from .names import HostileNameTests  # noqa: E402
 from .overwrite import OverwriteTests  # noqa: E402
+from .replacement import ReplacementTests  # noqa: E402
 from .serving import ServingTests  # noqa: E402
 from .streaming import StreamingTests  # noqa: E402
 from .sweep import SweepTests  # noqa: E402
@@ -56,6 +60,7 @@ class BackendConformance(
     MetadataTests,
     CopyMoveTests,
     ServingTests,
+    ReplacementTests,
     StreamingTests,
     HostileNameTests,
     SweepTests,
@@ -72,6 +77,7 @@ __all__ = [
     "ListingTests",
     "MetadataTests",
     "OverwriteTests",
+    "ReplacementTests",
     "ServingTests",
     "StreamingTests",
     "SweepTests",

@@ -3,7 +3,8 @@
 Put it between a client and a real server, then arm it: the next request whose bytes contain a
 marker is forwarded and its reply thrown away (``lose_reply``: the server acted, the client
 cannot know), or the request itself is dropped (``lose_request``: the server never saw it). In
-both cases the client's connection is cut, as a network failure would.
+both cases the client's connection is cut, as a network failure would. An interim
+``100 Continue`` goes through, so that an HTTP client sends the body the server then acts on.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 BUFFER = 64 * 1024
+#: An interim HTTP answer ("send the body"): passed on even when the reply is to be lost.
+INTERIM = b"HTTP/1.1 100 "
 
 
 @dataclass
@@ -92,7 +95,6 @@ class FaultProxy:
                 elif fault.forward:
                     link.drop_reply.set()  # the downstream side cuts both ends on the reply
                     link.server.sendall(data)
-                    return
                 else:
                     break
         except OSError:
@@ -117,7 +119,7 @@ class _Link:
         """Server to client, until a reply is to be dropped: then both ends are cut."""
         try:
             while data := self.server.recv(BUFFER):
-                if self.drop_reply.is_set():
+                if self.drop_reply.is_set() and not data.startswith(INTERIM):
                     break
                 self.client.sendall(data)
         except OSError:

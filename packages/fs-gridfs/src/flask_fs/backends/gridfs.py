@@ -42,7 +42,7 @@ from flask_fs.backends import BaseBackend, Metadata
 from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound, FSError
 from flask_fs.names import validate_name
 from flask_fs.serving import guess_mime
-from flask_fs.streams import CHUNK_SIZE, CommittingWriter, copy_stream
+from flask_fs.streams import CHUNK_SIZE, CommittingWriter, copy_stream, sha256_hex
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
@@ -354,11 +354,8 @@ class GridFsBackend(BaseBackend):
 
     def _remember_sha256(self, filename: str, document: Mapping[str, Any]) -> str:
         """Hash a file written without a SHA-256 (by another tool) once, and store it."""
-        digest = hashlib.sha256()
         with self._open_document(filename, document) as f:
-            while chunk := f.read(CHUNK_SIZE):
-                digest.update(chunk)
-        checksum = digest.hexdigest()
+            checksum = sha256_hex(f)
         metadata = {**(document.get("metadata") or {}), "sha256": checksum}
         with contextlib.suppress(PyMongoError):  # a read-only user still gets the checksum
             self.files.update_one({"_id": document["_id"]}, {"$set": {"metadata": metadata}})

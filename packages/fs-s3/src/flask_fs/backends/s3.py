@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import io
 import threading
+import uuid
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import IO, Any, ClassVar, cast
@@ -35,7 +36,8 @@ from werkzeug.wrappers import Response
 from flask_fs.backends import BaseBackend, Metadata
 from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound
 from flask_fs.names import MAX_PREFIX_BYTES
-from flask_fs.serving import guess_mime, send_stream
+from flask_fs.serving import guess_mime, is_active, send_stream
+from flask_fs.streams import sha256_hex
 from flask_fs.transfers import (
     HashingReader,
     PipeUpload,
@@ -50,6 +52,10 @@ MiB = 1024 * 1024
 #: The largest object ``CopyObject`` copies in one request.
 MAX_SINGLE_COPY = 5 * 1024**3
 CHECKSUM_KEY = "sha256"
+#: Metadata of a create-only PUT: a token of that write, to recognise it after a lost reply.
+WRITE_KEY = "write-id"
+#: Tag of a checksum computed after the fact: the ETag of the version it belongs to.
+CHECKSUM_ETAG_KEY = "sha256-etag"
 
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 # ConditionalRequestConflict: AWS refusing a create that races another one on the same key.
@@ -252,13 +258,30 @@ class S3Backend(BaseBackend):
             self.save(io.BytesIO(data), filename, overwrite=overwrite)
             return
         args = self._upload_args(filename)
-        args["Metadata"] = {
-            **args.get("Metadata", {}),
-            CHECKSUM_KEY: hashlib.sha256(data).hexdigest(),
-        }
+        metadata = {**args.get("Metadata", {}), CHECKSUM_KEY: hashlib.sha256(data).hexdigest()}
+        if not overwrite:
+            metadata[WRITE_KEY] = uuid.uuid4().hex
+        args["Metadata"] = metadata
         client = self._client(overwrite)
-        with self._claim(filename, overwrite), self._errors(filename):
-            client.put_object(Bucket=self.bucket, Key=self._key(filename), Body=data, **args)
+        with self._claim(filename, overwrite):
+            try:
+                with self._errors(filename):
+                    client.put_object(
+                        Bucket=self.bucket, Key=self._key(filename), Body=data, **args
+                    )
+            except FileExists:
+                if not self._written_by(filename, metadata.get(WRITE_KEY)):
+                    raise
+
+    def _written_by(self, filename: str, token: str | None) -> bool:
+        """Whether the object holds the create-only write ``token``: the reply to its PUT was
+        lost and the client's retry met its own object (a 412 that is a success)."""
+        if token is None:
+            return False
+        try:
+            return bool(self._head(filename).get("Metadata", {}).get(WRITE_KEY) == token)
+        except FileNotFound:
+            return False
 
     def save(
         self, file_or_wfs: IO[bytes] | FileStorage, filename: str, overwrite: bool = False
@@ -320,15 +343,30 @@ class S3Backend(BaseBackend):
         )
 
     def _checksum(self, filename: str, head: Mapping[str, Any]) -> str:
+        """The SHA-256 stored at write time (metadata of a single PUT, or a tag after a streamed
+        upload); for an object written by another tool, computed once from the version ``head``
+        describes and tagged with that version's ETag, which must still match to be trusted."""
         stored = head.get("Metadata", {}).get(CHECKSUM_KEY)
         if stored:
             return str(stored)
+        etag = head.get("ETag")
+        version = (etag or "").strip('"')  # tag values cannot hold quotes
+        tags: dict[str, str] = {}
         with contextlib.suppress(ClientError):
-            tags = self.client.get_object_tagging(Bucket=self.bucket, Key=self._key(filename))
-            for tag in tags.get("TagSet", ()):
-                if tag["Key"] == CHECKSUM_KEY:
-                    return str(tag["Value"])
-        return self.content_sha256(filename)  # written by another tool: compute it
+            answer = self.client.get_object_tagging(Bucket=self.bucket, Key=self._key(filename))
+            tags = {tag["Key"]: tag["Value"] for tag in answer.get("TagSet", ())}
+        if CHECKSUM_KEY in tags and tags.get(CHECKSUM_ETAG_KEY, version) == version:
+            return tags[CHECKSUM_KEY]
+        reader = _ObjectReader(self, filename, head["ContentLength"], etag)
+        with reader:
+            checksum = sha256_hex(cast("IO[bytes]", reader))
+        tags.update({CHECKSUM_KEY: checksum, CHECKSUM_ETAG_KEY: version})
+        tag_set = {"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
+        with contextlib.suppress(ClientError):  # read-only credentials still get the checksum
+            self.client.put_object_tagging(
+                Bucket=self.bucket, Key=self._key(filename), Tagging=tag_set
+            )
+        return checksum
 
     def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
         """Abort the multipart uploads under this storage's prefix started before the cutoff:
@@ -382,13 +420,14 @@ class S3Backend(BaseBackend):
             self._head(filename)
             return redirect(self._presign(filename))
         head = self._head(filename)
-        reader = _ObjectReader(self, filename, size=head["ContentLength"])
-        return send_stream(
+        etag = head.get("ETag")
+        reader = _ObjectReader(self, filename, size=head["ContentLength"], etag=etag)
+        return send_stream(  # the body is the version of the HEAD, or the stream fails
             cast("IO[bytes]", reader),
             name=filename,
             size=head["ContentLength"],
             mime=head.get("ContentType") or guess_mime(filename),
-            etag=head.get("ETag", "").strip('"') or None,
+            etag=(etag or "").strip('"') or None,
             modified=head.get("LastModified"),
         )
 
@@ -405,10 +444,20 @@ class S3Backend(BaseBackend):
                 str,
                 self.client.generate_presigned_url(
                     "get_object",
-                    Params={"Bucket": self.bucket, "Key": self._key(filename)},
+                    Params={"Bucket": self.bucket, "Key": self._key(filename), **_answer(filename)},
                     ExpiresIn=int(self.config["signed_url_expiry"]),
                 ),
             )
+
+
+def _answer(filename: str) -> dict[str, str]:
+    """How S3 answers a signed URL: active content (HTML, SVG...) as an attachment, never inline.
+
+    (``ResponseContentType`` would pin the type too, but SeaweedFS refuses such signatures.)
+    """
+    if is_active(guess_mime(filename)):
+        return {"ResponseContentDisposition": "attachment"}
+    return {}
 
 
 def _code(exc: ClientError) -> str:
@@ -422,8 +471,10 @@ def _if_none_match(params: dict[str, Any], **_: Any) -> None:
 class _ObjectReader(RangedReader):
     """An object's body; seeking re-opens it with a ranged GET."""
 
-    def __init__(self, backend: S3Backend, filename: str, size: int | None = None) -> None:
-        super().__init__(size)
+    def __init__(
+        self, backend: S3Backend, filename: str, size: int | None = None, etag: str | None = None
+    ) -> None:
+        super().__init__(size, etag)
         self.backend = backend
         self.filename = filename
 
@@ -431,10 +482,18 @@ class _ObjectReader(RangedReader):
         params = {"Bucket": self.backend.bucket, "Key": self.backend._key(self.filename)}
         if start:
             params["Range"] = f"bytes={start}-"
+        if self.etag:
+            params["IfMatch"] = self.etag
         with self.backend._errors(self.filename):
-            response = self.backend.client.get_object(**params)
+            try:
+                response = self.backend.client.get_object(**params)
+            except ClientError as exc:
+                if self.etag and _code(exc) in _PRECONDITION_CODES:
+                    raise self.replaced(self.filename, self.backend.name) from exc
+                raise
         if self.size is None:
             self.size = start + int(response["ContentLength"])
+        self.etag = self.etag or response.get("ETag")
         self.body = response["Body"]
 
     def read_body(self, size: int | None) -> bytes:

@@ -36,8 +36,8 @@ from werkzeug.wrappers import Response
 
 from flask_fs.backends import BaseBackend, Metadata
 from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound
-from flask_fs.serving import guess_mime
-from flask_fs.streams import CHUNK_SIZE
+from flask_fs.serving import guess_mime, send_stream
+from flask_fs.streams import CHUNK_SIZE, sha256_hex
 from flask_fs.transfers import (
     HashingReader,
     PipeUpload,
@@ -51,6 +51,8 @@ __version__ = "1.0.0"
 
 MiB = 1024 * 1024
 CHECKSUM_HEADER = "x-object-meta-sha256"
+#: The ETag of the version a checksum computed after the fact belongs to.
+CHECKSUM_ETAG_HEADER = "x-object-meta-sha256-etag"
 LISTING_PAGE = 10_000
 #: Whole reads of an object replaced meanwhile are tried this many times.
 READ_ATTEMPTS = 3
@@ -379,13 +381,30 @@ class SwiftBackend(BaseBackend):
 
     def metadata(self, filename: str) -> Metadata:
         headers = self._head(filename)
-        checksum = headers.get(CHECKSUM_HEADER) or self.content_sha256(filename)
+        checksum = self._checksum(filename, headers)
         return Metadata(
             checksum=f"sha256:{checksum}",
             size=int(headers["content-length"]),
             mime=headers.get("content-type") or guess_mime(filename),
             modified=parsedate_to_datetime(headers["last-modified"]),
         )
+
+    def _checksum(self, filename: str, headers: Mapping[str, str]) -> str:
+        """The stored SHA-256; for an object written by another tool, computed once from the
+        version ``headers`` describe and stored with that version's ETag, which must still match
+        for it to be trusted (an object replaced since is hashed again)."""
+        etag = headers.get("etag")
+        stored = headers.get(CHECKSUM_HEADER)
+        if stored and headers.get(CHECKSUM_ETAG_HEADER, etag) == etag:
+            return stored
+        size = int(headers["content-length"])
+        with _ObjectReader(self, filename, size, etag) as reader:
+            checksum = sha256_hex(cast("IO[bytes]", reader))
+        metadata = {k: v for k, v in headers.items() if k.startswith("x-object-meta-")}
+        metadata.update({CHECKSUM_HEADER: checksum, CHECKSUM_ETAG_HEADER: etag or ""})
+        with contextlib.suppress(ClientException):  # a read-only user still gets the checksum
+            self.conn.post_object(self.container, filename, headers=metadata)
+        return checksum
 
     # -- URLs and serving ----------------------------------------------------------------------
 
@@ -409,7 +428,17 @@ class SwiftBackend(BaseBackend):
         if self.config["serve_redirect"] and self.config["tempurl_key"]:
             self._head(filename)
             return redirect(cast(str, self.signed_url(filename)))
-        return super().serve(filename)
+        headers = self._head(filename)
+        size = int(headers["content-length"])
+        etag = headers.get("etag")
+        return send_stream(  # the body is the version of the HEAD, or the stream fails
+            cast("IO[bytes]", _ObjectReader(self, filename, size, etag)),
+            name=filename,
+            size=size,
+            mime=headers.get("content-type") or guess_mime(filename),
+            etag=(etag or "").strip('"') or None,
+            modified=parsedate_to_datetime(headers["last-modified"]),
+        )
 
 
 def _status(error: BaseException) -> int | None:
@@ -436,19 +465,36 @@ def _with_status(error: Exception, result: Mapping[str, Any]) -> Exception:
 class _ObjectReader(RangedReader):
     """An object's body; seeking re-opens it with a ranged GET."""
 
-    def __init__(self, backend: SwiftBackend, filename: str) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        backend: SwiftBackend,
+        filename: str,
+        size: int | None = None,
+        etag: str | None = None,
+    ) -> None:
+        super().__init__(size, etag)
         self.backend = backend
         self.filename = filename
 
     def open_body(self, start: int) -> None:
         headers = {"Range": f"bytes={start}-"} if start else {}
+        if self.etag:
+            headers["If-Match"] = self.etag
         with self.backend._errors(self.filename):
-            response, body = self.backend.conn.get_object(
-                self.backend.container, self.filename, resp_chunk_size=CHUNK_SIZE, headers=headers
-            )
+            try:
+                response, body = self.backend.conn.get_object(
+                    self.backend.container,
+                    self.filename,
+                    resp_chunk_size=CHUNK_SIZE,
+                    headers=headers,
+                )
+            except ClientException as exc:
+                if self.etag and exc.http_status == 412:
+                    raise self.replaced(self.filename, self.backend.name) from exc
+                raise
         if self.size is None:
             self.size = start + int(response["content-length"])
+        self.etag = self.etag or response.get("etag")
         self.body = body
 
     def read_body(self, size: int | None) -> bytes:

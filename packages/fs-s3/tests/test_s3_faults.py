@@ -1,0 +1,103 @@
+"""S3: what a lost reply, a replaced object and active content must not turn into."""
+
+from __future__ import annotations
+
+import hashlib
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+import flask_fs as fs
+from flask_fs.testing import temporary_storage
+from flask_fs.testing.faults import FaultProxy, fault_proxy
+
+BUCKET = "flask-fs-tests"  # the bucket fixture's
+
+
+@pytest.fixture
+def proxy(seaweed_s3: Any) -> Iterator[FaultProxy]:
+    address = urlsplit(seaweed_s3.endpoint)
+    with fault_proxy((address.hostname or "127.0.0.1", address.port or 80)) as proxy:
+        yield proxy
+
+
+def test_a_lost_reply_to_a_create_is_not_a_file_exists(
+    seaweed_s3: Any, s3_settings: dict[str, Any], proxy: FaultProxy, s3: Any
+) -> None:
+    """The PUT landed, its reply was lost, botocore's retry met the object: 412. That object is
+    the write's own, so the write succeeded."""
+    settings = {**s3_settings, "ENDPOINT": f"http://{proxy.address}"}
+    if seaweed_s3.endpoint != s3_settings["ENDPOINT"]:
+        pytest.fail("this test needs the local SeaweedFS as the S3 server")
+    with temporary_storage("s3", settings, "lost") as storage:
+        key = storage.backend.key_prefix + "a.txt"  # type: ignore[attr-defined]
+        proxy.lose_reply(f"PUT /{BUCKET}/{key} ".encode())
+        storage.write("a.txt", b"mine")
+        assert proxy.fired == 1
+        assert storage.read("a.txt") == b"mine"
+        stored = s3.head_object(Bucket=BUCKET, Key=key)["Metadata"]["sha256"]
+        assert stored == hashlib.sha256(b"mine").hexdigest()
+        with pytest.raises(fs.errors.FileExists):  # a create that is not its own still fails
+            storage.write("a.txt", b"someone else")
+
+
+def test_signed_urls_send_active_content_as_attachments(s3_settings: dict[str, Any]) -> None:
+    with temporary_storage("s3", s3_settings, "s3test", SIGNED_URLS=True) as storage:
+        storage.write("page.html", b"<script>alert(1)</script>")
+        storage.write("image.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+        storage.write("notes.txt", b"plain")
+        for name, mime in (("page.html", "text/html"), ("image.svg", "image/svg+xml")):
+            url = storage.url(name)
+            assert url is not None
+            query = parse_qs(urlsplit(url).query)
+            assert query["response-content-disposition"] == ["attachment"]
+            with urllib.request.urlopen(url, timeout=10) as response:
+                assert response.headers["Content-Disposition"] == "attachment"
+                assert response.headers["Content-Type"] == mime
+        url = storage.url("notes.txt")
+        assert url is not None
+        assert "response-content-disposition" not in parse_qs(urlsplit(url).query)
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.headers["Content-Type"] == "text/plain"
+            assert response.read() == b"plain"
+
+
+def test_serve_redirect_sends_active_content_as_an_attachment(s3_settings: dict[str, Any]) -> None:
+    with temporary_storage("s3", s3_settings, "s3test", SERVE_REDIRECT=True) as storage:
+        storage.write("page.html", b"<p>hi</p>")
+        location = storage.serve("page.html").headers["Location"]
+        with urllib.request.urlopen(location, timeout=10) as response:
+            assert response.headers["Content-Disposition"] == "attachment"
+            assert response.read() == b"<p>hi</p>"
+
+
+def test_a_checksum_computed_after_the_fact_is_remembered_for_that_version(
+    storage_factory: Any, s3: Any
+) -> None:
+    with storage_factory() as storage:
+        key = storage.backend.key_prefix + "foreign.txt"
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"first")
+        assert storage.metadata("foreign.txt")["checksum"].endswith(
+            hashlib.sha256(b"first").hexdigest()
+        )
+        tags = {
+            t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=BUCKET, Key=key)["TagSet"]
+        }
+        assert tags["sha256"] == hashlib.sha256(b"first").hexdigest()
+        s3.put_object(
+            Bucket=BUCKET,
+            Key=key,
+            Body=b"second",
+            Tagging=f"sha256={tags['sha256']}&sha256-etag={tags['sha256-etag']}",
+        )
+        assert storage.metadata("foreign.txt")["checksum"].endswith(
+            hashlib.sha256(b"second").hexdigest()
+        )  # the tag of another version is not trusted
+
+
+@pytest.fixture
+def storage_factory(s3_settings: dict[str, Any]) -> Any:
+    return lambda: temporary_storage("s3", s3_settings, "s3test")
