@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import logging
+import re
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 from flask.testing import FlaskClient
 from PIL import Image
+from werkzeug.test import TestResponse
 
 
 @pytest.fixture
@@ -17,11 +20,28 @@ def client(demo_module: ModuleType, tmp_path: Path) -> FlaskClient:
     return app.test_client()
 
 
+def _token(client: FlaskClient) -> str:
+    """The CSRF token of the client's session, as the page gives it to its forms."""
+    page = client.get("/").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
 def _upload(client: FlaskClient, *files: tuple[bytes, str]) -> str:
-    data = {"files": [(io.BytesIO(content), name) for content, name in files]}
+    data = {
+        "files": [(io.BytesIO(content), name) for content, name in files],
+        "csrf_token": _token(client),
+    }
     response = client.post("/upload", data=data, follow_redirects=True)
     assert response.status_code == 200
     return response.get_data(as_text=True)
+
+
+def _delete(client: FlaskClient, name: str, follow_redirects: bool = False) -> TestResponse:
+    return client.post(
+        f"/delete/{name}", data={"csrf_token": _token(client)}, follow_redirects=follow_redirects
+    )
 
 
 def _png() -> bytes:
@@ -48,12 +68,12 @@ def test_upload_list_download_delete(client: FlaskClient, tmp_path: Path) -> Non
     assert partial.status_code == 206
     assert partial.data == b"demo"
 
-    page = client.post("/delete/notes.txt", follow_redirects=True).get_data(as_text=True)
+    page = _delete(client, "notes.txt", follow_redirects=True).get_data(as_text=True)
     assert "Deleted notes.txt." in page
     assert "notes.txt</a>" not in page
     assert client.get("/files/notes.txt").status_code == 404
-    assert client.post("/delete/notes.txt").status_code == 404
-    client.post("/delete/Photo_1.png")
+    assert _delete(client, "notes.txt").status_code == 404
+    _delete(client, "Photo_1.png")
     assert client.get("/thumbnails/Photo_1.png").status_code == 404
 
 
@@ -70,7 +90,8 @@ def test_errors_are_shown_on_the_page(client: FlaskClient) -> None:
     page = _upload(client, (b"two", "same.txt"))
     assert "same.txt: a file with this name already exists." in page
     assert client.get("/files/same.txt").data == b"one"
-    page = client.post("/upload", data={}, follow_redirects=True).get_data(as_text=True)
+    data = {"csrf_token": _token(client)}
+    page = client.post("/upload", data=data, follow_redirects=True).get_data(as_text=True)
     assert "Choose at least one file" in page
 
 
@@ -83,3 +104,35 @@ def test_too_large_upload_is_refused(demo_module: ModuleType, tmp_path: Path) ->
     )
     assert "larger than" in response.get_data(as_text=True)
     assert not (tmp_path / "files" / "big.txt").exists()
+
+
+def test_posts_without_the_session_token_are_refused(client: FlaskClient, tmp_path: Path) -> None:
+    """What a form on another site would send: no token, or one it made up."""
+    _upload(client, (b"keep me", "keep.txt"))
+    for data in ({}, {"csrf_token": "guessed"}):
+        assert client.post("/delete/keep.txt", data=data).status_code == 400
+        upload = {**data, "files": [(io.BytesIO(b"x"), "planted.txt")]}
+        assert client.post("/upload", data=upload).status_code == 400
+    stranger = client.application.test_client()  # its own session, so its own token
+    assert stranger.post("/delete/keep.txt", data={"csrf_token": _token(client)}).status_code == 400
+    assert (tmp_path / "files" / "keep.txt").read_bytes() == b"keep me"
+    assert not (tmp_path / "files" / "planted.txt").exists()
+    assert 'name="csrf_token"' in client.get("/").get_data(as_text=True)
+
+
+def test_a_storage_failure_shows_a_generic_page_and_logs_the_details(
+    demo_module: ModuleType, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = demo_module.create_app({"TESTING": True, "FS_ROOT": "/proc/flask-fs-demo-cannot-write"})
+    client = app.test_client()
+    with caplog.at_level(logging.ERROR):
+        response = client.post(
+            "/upload",
+            data={"files": [(io.BytesIO(b"x"), "notes.txt")], "csrf_token": _token(client)},
+        )
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "The storage failed" in page
+    assert "notes.txt" not in page
+    assert "storage 'files'" not in page
+    assert "storage 'files': cannot write 'notes.txt'" in caplog.text

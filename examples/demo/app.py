@@ -10,10 +10,12 @@ environment variable prefixed with ``FLASK_`` (e.g. ``FLASK_FILES_FS_BACKEND=s3`
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 import flask_fs as fs
@@ -29,6 +31,24 @@ thumbnails = fs.Storage("thumbnails", fs.IMAGES, overwrite=True)
 THUMBNAIL_SIZE = 240
 #: Images that get a thumbnail (SVG is served as an attachment, never drawn inline).
 RASTER = {"jpg", "jpe", "jpeg", "png", "gif", "webp", "bmp"}
+
+
+def csrf_token() -> str:
+    """This session's token, which every form (and the upload script) sends back."""
+    if "csrf_token" not in session:
+        session["csrf_token"] = secrets.token_urlsafe(32)
+    return str(session["csrf_token"])
+
+
+def check_csrf() -> None:
+    """Refuse a POST without this session's token: another site's form cannot know it, so it
+    cannot upload or delete files in the name of someone who has the demo open."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+    expected = session.get("csrf_token")
+    if not expected or not hmac.compare_digest(str(sent), str(expected)):
+        abort(400, "The form has expired: reload the page and try again.")
 
 
 def make_preview(name: str) -> None:
@@ -48,10 +68,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY="demo-only-not-secret",  # noqa: S106 - flash messages of a local demo
         FS_SERVE=True,
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        SESSION_COOKIE_SAMESITE="Lax",  # not sent with other sites' POSTs, as well
     )
     app.config.from_prefixed_env()
     app.config.update(config or {})
     fs.init_app(app, files, thumbnails)
+    app.before_request(check_csrf)
+    app.jinja_env.globals["csrf_token"] = csrf_token
 
     @app.get("/")
     def index() -> str:
@@ -112,7 +135,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(FSError)
     def storage_error(exc: FSError) -> tuple[str, int]:
-        return render_template("error.html", error=exc), 500
+        # The message may name a bucket, an endpoint or a server: for the log, not the page.
+        app.logger.error("storage error on %s %s", request.method, request.path, exc_info=exc)
+        return render_template("error.html"), 500
 
     @app.template_filter("filesize")
     def filesize(size: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -159,3 +160,84 @@ def test_sweep(cli: FlaskCliRunner, app: Flask, storages: tuple[fs.Storage, fs.S
     with app.app_context():
         assert files.read("docs/b.md") == b"# title"
     assert "no storage named" in run(cli, "sweep", "nope", code=1)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["mv", "--overwrite", "files:a.txt", "files:a.txt"],
+        ["mv", "files:a.txt", "files:a.txt"],
+        ["cp", "--overwrite", "files:a.txt", "files:a.txt"],
+        ["mv", "--overwrite", "files:docs/", "files:docs/"],
+        ["mv", "--overwrite", "files:docs/", "files:docs"],
+    ],
+)
+def test_a_move_or_copy_onto_itself_is_refused(
+    cli: FlaskCliRunner, app: Flask, storages: tuple[fs.Storage, fs.Storage], args: list[str]
+) -> None:
+    files, _ = storages
+    assert "onto itself" in run(cli, *args, code=1)
+    with app.app_context():
+        assert files.read("a.txt") == b"hello"
+        assert sorted(files.list_files()) == ["a.txt", "docs/b.md", "docs/sub/c.json"]
+        assert files.read("docs/sub/c.json") == b"{}"
+
+
+def test_a_local_path_that_is_the_stored_file_is_not_moved_onto_itself(
+    cli: FlaskCliRunner, app: Flask, storages: tuple[fs.Storage, fs.Storage]
+) -> None:
+    files, _ = storages
+    with app.app_context():
+        on_disk = files.path("a.txt")
+        folder = os.path.dirname(files.path("docs/b.md"))
+    for args in (
+        ["mv", "--overwrite", on_disk, "files:a.txt"],
+        ["mv", "--overwrite", "files:a.txt", on_disk],
+        ["mv", "--overwrite", folder, "files:docs/"],
+    ):
+        assert "onto itself" in run(cli, *args, code=1)
+    with app.app_context():
+        assert files.read("a.txt") == b"hello"
+        assert sorted(files.list_files()) == ["a.txt", "docs/b.md", "docs/sub/c.json"]
+
+
+def test_a_move_within_a_storage_renames(
+    cli: FlaskCliRunner, app: Flask, storages: tuple[fs.Storage, fs.Storage]
+) -> None:
+    files, _ = storages
+    assert "moved 2 file(s)" in run(cli, "mv", "files:docs/", "files:docs/old/")
+    assert "copied 1 file(s)" in run(cli, "cp", "files:a.txt", "files:b.txt")
+    with app.app_context():
+        assert sorted(files.list_files()) == [
+            "a.txt",
+            "b.txt",
+            "docs/old/b.md",
+            "docs/old/sub/c.json",
+        ]
+
+
+def test_cp_of_a_folder_skips_links_that_leave_it(
+    cli: FlaskCliRunner, app: Flask, storages: tuple[fs.Storage, fs.Storage], tmp_path: Path
+) -> None:
+    _, archive = storages
+    (tmp_path / "secret.txt").write_bytes(b"secret")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "key.pem").write_bytes(b"key")
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_bytes(b"a")
+    (folder / "sub" / "b.txt").write_bytes(b"b")
+    (folder / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    (folder / "sub" / "leak.txt").symlink_to("../../secret.txt")
+    (folder / "keys").symlink_to(tmp_path / "secrets")
+    (folder / "alias.txt").symlink_to("sub/b.txt")  # stays inside: copied
+    (folder / "again").symlink_to("sub")  # a folder inside: copied once, under its own name
+    os.mkfifo(folder / "pipe")
+    out = run(cli, "cp", str(folder), "archive:up/")
+    assert "copied 3 file(s)" in out
+    for name in ("leak.txt", "sub/leak.txt", "keys"):
+        assert f"skipped {folder / name}: a link that leads out of {folder}" in out
+    assert f"skipped {folder / 'pipe'}: not a regular file" in out
+    with app.app_context():
+        assert sorted(archive.list_files()) == ["up/a.txt", "up/alias.txt", "up/sub/b.txt"]
+        assert archive.read("up/alias.txt") == b"b"

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 import stat
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import flask_fs as fs
 from flask_fs.backends.local import LocalBackend
-from flask_fs.errors import ConfigurationError, FileExists, FSError, InvalidFilename
+from flask_fs.errors import (
+    BackendError,
+    ConfigurationError,
+    FileExists,
+    FileNotFound,
+    FSError,
+    InvalidFilename,
+)
 
 
 @pytest.fixture
@@ -190,3 +200,84 @@ def test_sweep_deletes_only_old_temporary_files_of_unfinished_writes(
 def test_the_temporary_prefix_is_reserved(files: fs.Storage) -> None:
     with pytest.raises(InvalidFilename, match="reserved"):
         files.write("a/.fs-tmp-1234", b"x")
+
+
+def test_writes_racing_deletes_that_empty_their_folder(files: fs.Storage, sandbox: Path) -> None:
+    """Each delete prunes the folder it empties, while other threads write and move into it."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    errors: list[str] = []
+    deadline = time.monotonic() + 2
+
+    def writer(tag: str) -> None:
+        with app.test_request_context():
+            for i in range(3000):
+                if time.monotonic() > deadline:
+                    return
+                name = f"a/b/c/{tag}{i}.txt"
+                try:
+                    files.write(name, b"x")
+                    if tag == "m":
+                        files.move(name, f"a/b/d/{i}.txt")
+                        name = f"a/b/d/{i}.txt"
+                    files.delete(name)
+                except FSError as exc:
+                    errors.append(repr(exc))
+
+    threads = [threading.Thread(target=writer, args=(tag,)) for tag in "wxym"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert _all_paths(sandbox / "root") == set()
+
+
+def test_error_messages_never_show_a_server_path(sandbox: Path) -> None:
+    app = Flask(__name__, instance_path=str(sandbox.parent / "instance"))
+    app.config["FILES_FS_ROOT"] = "/proc/flask-fs-cannot-write-here"
+    broken = fs.Storage("files", fs.ALL)
+    fs.init_app(app, broken)
+    with app.app_context(), pytest.raises(BackendError) as failed:
+        broken.write("a/b.txt", b"x")
+    assert "'a/b.txt'" in str(failed.value)
+    assert "/proc" not in str(failed.value)
+
+
+def test_only_regular_files_are_listed_or_opened(files: fs.Storage, sandbox: Path) -> None:
+    root = sandbox / "root"
+    (sandbox / "outside.txt").write_bytes(b"secret")
+    files.write("a.txt", b"a")
+    files.write("dir/b.txt", b"b")
+    os.mkfifo(root / "pipe")
+    os.mkfifo(root / "dir" / "pipe.txt")
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(str(root / "socket"))
+    (root / "out.txt").symlink_to(sandbox / "outside.txt")
+    (root / "dangling").symlink_to(root / "missing")
+    (root / "folder-link").symlink_to(root / "dir")
+    (root / "alias.txt").symlink_to(root / "dir" / "b.txt")  # inside the root: a usable file
+    assert list(files.list_files()) == ["a.txt", "alias.txt", "dir/b.txt"]
+    assert list(files.list_files("dir/")) == ["dir/b.txt"]
+    assert files.read("alias.txt") == b"b"
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def try_every_operation(name: str, refused: list[str]) -> None:
+        with app.test_request_context():
+            assert not files.exists(name)
+            for operation in (files.read, files.open, files.metadata, files.serve, files.delete):
+                try:
+                    operation(name)
+                except (FileNotFound, InvalidFilename):
+                    refused.append(name)
+
+    for name in ("pipe", "dir/pipe.txt", "socket", "dangling", "folder-link"):
+        refused: list[str] = []
+        worker = threading.Thread(target=try_every_operation, args=(name, refused), daemon=True)
+        worker.start()
+        worker.join(timeout=10)
+        if worker.is_alive():  # blocked opening a FIFO: unblock it before failing
+            os.close(os.open(root / name, os.O_WRONLY | os.O_NONBLOCK))
+            pytest.fail(f"an operation on {name!r} blocked")
+        assert refused == [name] * 5
+    listening.close()

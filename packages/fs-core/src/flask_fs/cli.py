@@ -20,7 +20,7 @@ from typing import IO, Any, cast
 import click
 from flask.cli import AppGroup
 
-from .errors import FileExists, FSError
+from .errors import FileExists, FSError, InvalidFilename, OperationNotSupported
 from .state import by_name, get_state
 from .storage import DEFAULT_SWEEP_AGE, Storage
 from .streams import CHUNK_SIZE
@@ -129,12 +129,41 @@ def _sources(source: Location) -> Iterator[tuple[str, str]]:
         return
     root = Path(source.path)
     if root.is_dir():
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        for path in sorted(_local_files(root)):
             yield str(path), path.relative_to(root).as_posix()
     elif root.is_file():
         yield str(root), root.name
     else:
         raise FSError(f"{source.path!r}: no such file or folder")
+
+
+def _local_files(root: Path) -> Iterator[Path]:
+    """The regular files under ``root``, links that stay inside it included.
+
+    A link that leads out of ``root`` is skipped (copying a folder must not pick up files from
+    elsewhere), and so is what is not a regular file (a FIFO would block the copy); both are
+    said on stderr. Links to folders are not followed: what they lead to inside ``root`` is
+    copied under its own name.
+    """
+    inside = root.resolve()
+    for dirpath, dirnames, filenames in os.walk(root):
+        folder = Path(dirpath)
+        links = [folder / d for d in dirnames if (folder / d).is_symlink()]
+        for path in [folder / f for f in filenames] + links:
+            if path.is_symlink() and not _is_inside(path.resolve(), inside):
+                _warn(f"skipped {path}: a link that leads out of {root}")
+            elif path.is_file():
+                yield path
+            elif path not in links:
+                _warn(f"skipped {path}: not a regular file")
+
+
+def _is_inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _warn(message: str) -> None:
+    click.secho(message, fg="yellow", err=True)
 
 
 def _target(destination: Location, relative: str, many: bool) -> str:
@@ -192,6 +221,61 @@ class _Counting:
         return data
 
 
+Plan = list[tuple[str, str]]  # (source name or path, target)
+
+
+def _same_file(storage: Storage, name: str, local: str) -> bool:
+    """Whether the local path ``local`` is the file ``name`` of ``storage`` (local backends)."""
+    try:
+        return os.path.samefile(storage.path(name), local)
+    except (OperationNotSupported, OSError):
+        return False
+
+
+def _refuse_onto_itself(source: Location, destination: Location, plan: Plan, verb: str) -> None:
+    """A local path and a storage name can be the same file: copying it onto itself would
+    truncate it, and a move would then delete it. Between two storages, :meth:`Storage.copy` and
+    :meth:`Storage.move` check it."""
+    for name, target in plan:
+        if source.storage is None and destination.storage is not None:
+            same = _same_file(destination.storage, target, name)
+        elif source.storage is not None and destination.storage is None:
+            same = _same_file(source.storage, name, target)
+        else:
+            continue
+        if same:
+            raise InvalidFilename(f"cannot {verb} {name!r} onto itself ({target!r})")
+
+
+def _transfer_one(
+    source: Location,
+    destination: Location,
+    step: tuple[str, str, int],
+    options: tuple[bool, bool],
+    progress: Any,
+) -> None:
+    name, target, size = step
+    overwrite, move = options
+    if source.storage is not None and source.storage is destination.storage:
+        # Storage.copy and Storage.move: the API's checks (a file onto itself is refused) and
+        # the backend's own copy or rename.
+        transfer = source.storage.move if move else source.storage.copy
+        transfer(name, target, overwrite=overwrite)
+        progress.update(size)
+        return
+    with _open_source(source, name) as stream:
+        if destination.storage is None:
+            _write_local(stream, target, overwrite, progress)
+        else:
+            counted = cast("IO[bytes]", _Counting(stream, progress))
+            destination.storage.write(target, counted, overwrite=overwrite)
+    if move:
+        if source.storage is not None:
+            source.storage.delete(name)
+        else:
+            os.unlink(name)
+
+
 def _transfer(
     source_text: str, destination_text: str, overwrite: bool, dry_run: bool, move: bool
 ) -> None:
@@ -206,11 +290,13 @@ def _transfer(
             _fail(f"nothing to {verb} in {source}")
         many = source.is_folder
         plan = [(name, _target(destination, relative, many)) for name, relative in files]
+        _refuse_onto_itself(source, destination, plan, verb)
         if dry_run:
             for name, target in plan:
                 click.echo(f"would {verb} {name} -> {target}")
             return
-        total = sum(_size_of(source, name) for name, _ in plan)
+        steps = [(name, target, _size_of(source, name)) for name, target in plan]
+        total = sum(size for _, _, size in steps)
         started = time.monotonic()
 
         def rate(_: int | None) -> str:
@@ -219,20 +305,10 @@ def _transfer(
             return f"{_size(done)} at {_size(done / elapsed)}/s"
 
         with click.progressbar(
-            length=total, label=f"{verb} {len(plan)} file(s)", item_show_func=rate, file=sys.stderr
+            length=total, label=f"{verb} {len(steps)} file(s)", item_show_func=rate, file=sys.stderr
         ) as progress:
-            for name, target in plan:
-                with _open_source(source, name) as stream:
-                    if destination.storage is None:
-                        _write_local(stream, target, overwrite, progress)
-                    else:
-                        counted = cast("IO[bytes]", _Counting(stream, progress))
-                        destination.storage.write(target, counted, overwrite=overwrite)
-                if move:
-                    if source.storage is not None:
-                        source.storage.delete(name)
-                    else:
-                        os.unlink(name)
+            for step in steps:
+                _transfer_one(source, destination, step, (overwrite, move), progress)
         click.echo(f"{'moved' if move else 'copied'} {len(plan)} file(s), {_size(total)}")
     except FSError as exc:
         _fail(str(exc))

@@ -54,6 +54,14 @@ class BackendError(FSError):
     """
 
 
+def describe_os_error(exc: OSError) -> str:
+    """What went wrong, without the path: an error message must not show where files are kept
+    on the server (``"No such file or directory"``, not ``"[Errno 2] ...: '/srv/files/a'"``)."""
+    if exc.filename is not None or exc.filename2 is not None:
+        return exc.strerror or type(exc).__name__
+    return str(exc) or type(exc).__name__
+
+
 __all__ = [
     "BackendError",
     "BackendNotFound",
@@ -66,4 +74,5 @@ __all__ = [
     "UnauthorizedFileType",
     "UnknownStorage",
     "UploadNotAllowed",
+    "describe_os_error",
 ]

@@ -1,7 +1,12 @@
 """Serving files over HTTP: shared by every backend.
 
-Range requests, ``ETag``/``If-None-Match`` and ``Last-Modified``/``If-Modified-Since`` are
-werkzeug's (``send_file`` and ``Response.make_conditional``): nothing here parses a header.
+Preconditions and ranges follow RFC 9110 (sections 13.2.2 and 14): ``If-Match`` and
+``If-Unmodified-Since`` that fail give 412 without a body, ``If-None-Match`` and
+``If-Modified-Since`` give 304, and only then is ``Range`` looked at: a suffix longer than the
+file is the whole file, a Range that is malformed, of another unit or of several ranges is
+ignored (the whole file, 200), one that starts past the end is 416. Headers are parsed by
+werkzeug (``request.if_match``, ``request.range``...), ranged bodies are werkzeug's
+``make_conditional``: nothing here parses a header.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from flask import request, send_file
+from werkzeug.datastructures import Range
 from werkzeug.wrappers import Response
 
 DEFAULT_MIME = "application/octet-stream"
@@ -55,8 +61,68 @@ def send_stream(
         **download_options(name, mime),
     )
     response.content_length = size
-    response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+    return make_conditional(response, size)
+
+
+def make_conditional(response: Response, size: int) -> Response:
+    """Answer the request's preconditions and Range on ``response``, a whole file of ``size``
+    bytes with its ``ETag`` and ``Last-Modified`` set (only GET and HEAD are conditional)."""
+    if request.method not in ("GET", "HEAD"):
+        return response
+    status = _precondition_status(response)
+    if status == 412:
+        response.status_code = 412
+        response.close()  # the file is not sent: a failed precondition has no body
+        response.set_data(b"")
+        return response
+    if status == 304:
+        response.status_code = 304  # werkzeug drops a 304's body and entity headers
+        return response
+    response.make_conditional(_range_environ(size), accept_ranges=True, complete_length=size)
     return response
+
+
+def _precondition_status(response: Response) -> int | None:
+    """412 or 304 when a precondition of the request says so (RFC 9110, 13.2.2), else None."""
+    etag = response.get_etag()[0] or ""
+    modified = response.last_modified
+    if_match, if_none_match = request.if_match, request.if_none_match
+    if if_match:
+        if not (if_match.star_tag or if_match.contains(etag)):  # a strong comparison
+            return 412
+    elif request.if_unmodified_since and modified and modified > request.if_unmodified_since:
+        return 412
+    if if_none_match:
+        if if_none_match.star_tag or if_none_match.contains_weak(etag):  # a weak comparison
+            return 304
+    elif request.if_modified_since and modified and modified <= request.if_modified_since:
+        return 304
+    return None
+
+
+#: The request headers that :func:`_precondition_status` has answered.
+_PRECONDITIONS = (
+    "HTTP_IF_MATCH",
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_UNMODIFIED_SINCE",
+)
+
+
+def _range_environ(size: int) -> dict[str, Any]:
+    """The request as werkzeug's ``make_conditional`` should see it to answer its Range (and
+    ``If-Range``) the way RFC 9110 does: preconditions already answered, the Range header
+    left out when it is to be ignored, a suffix longer than the file made the whole file."""
+    environ = {k: v for k, v in request.environ.items() if k not in _PRECONDITIONS}
+    environ.pop("HTTP_RANGE", None)
+    wanted = request.range  # None when absent or malformed
+    if wanted is None or wanted.units != "bytes" or len(wanted.ranges) != 1:
+        return environ  # ignored (RFC 9110, 14.2): the whole file, 200
+    start, stop = wanted.ranges[0]
+    if stop is None and start < 0 and -start > size:  # bytes=-N with N > size (14.1.2)
+        wanted = Range("bytes", [(0, None)])
+    environ["HTTP_RANGE"] = wanted.to_header()
+    return environ
 
 
 def harden(response: Response) -> Response:

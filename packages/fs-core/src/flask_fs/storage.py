@@ -16,7 +16,14 @@ from werkzeug.wrappers import Response
 
 from .backends import BaseBackend, Metadata, get_backend_class
 from .config import Config, backend_name_for, resolve_config
-from .errors import BackendError, ConfigurationError, FSError, InvalidFilename, UnauthorizedFileType
+from .errors import (
+    BackendError,
+    ConfigurationError,
+    FSError,
+    InvalidFilename,
+    UnauthorizedFileType,
+    describe_os_error,
+)
 from .extensions import DEFAULTS, Extensions, contains_extension, normalize_extensions
 from .names import clean_filename, extension_of, join_name, validate_name, validate_prefix
 from .serving import harden
@@ -48,7 +55,8 @@ def _wrap_os_errors(method: Callable[P, R]) -> Callable[P, R]:
             return method(*args, **kwargs)
         except OSError as exc:
             storage = args[0]
-            raise BackendError(f"storage {storage.name!r}: {exc}") from exc  # type: ignore[attr-defined]
+            message = f"storage {storage.name!r}: {describe_os_error(exc)}"  # type: ignore[attr-defined]
+            raise BackendError(message) from exc
 
     return wrapper
 
@@ -214,7 +222,7 @@ class Storage:
         try:
             yield from self.backend.list_files(start)
         except OSError as exc:
-            raise BackendError(f"storage {self.name!r}: {exc}") from exc
+            raise BackendError(f"storage {self.name!r}: {describe_os_error(exc)}") from exc
 
     @_wrap_os_errors
     def sweep(

@@ -49,6 +49,58 @@ class ServingTests(ConformanceFixtures):
         response = self._get(fs_app, storage, "file.bin", {"Range": "bytes=999999-"})
         assert response.status_code == 416
 
+    def test_a_suffix_range_longer_than_the_file_is_the_whole_file(
+        self, fs_app: Flask, storage: Storage
+    ) -> None:
+        storage.write("file.bin", CONTENT)
+        response = self._get(fs_app, storage, "file.bin", {"Range": f"bytes=-{len(CONTENT) + 1}"})
+        assert response.status_code == 206
+        assert response.data == CONTENT
+        assert response.headers["Content-Range"] == f"bytes 0-{len(CONTENT) - 1}/{len(CONTENT)}"
+
+    @pytest.mark.parametrize(
+        "ranges", ["bytes=0-9,20-29", "bytes=-5,0-4", "bytes=0-9,99999-", "bytes=x-y", "items=0-9"]
+    )
+    def test_ranges_to_ignore_give_the_whole_file(
+        self, fs_app: Flask, storage: Storage, ranges: str
+    ) -> None:
+        """Several ranges, a malformed Range or another unit: ignored, as RFC 9110 allows."""
+        storage.write("file.bin", CONTENT)
+        response = self._get(fs_app, storage, "file.bin", {"Range": ranges})
+        assert response.status_code == 200
+        assert response.data == CONTENT
+
+    def test_a_failed_if_match_is_412_without_a_body(self, fs_app: Flask, storage: Storage) -> None:
+        storage.write("file.bin", CONTENT)
+        etag = self._get(fs_app, storage, "file.bin").headers["ETag"]
+        for headers in (
+            {"If-Match": '"not-it"'},
+            {"If-Match": '"not-it"', "Range": "bytes=0-9"},
+            {"If-Match": f"W/{etag}"},  # If-Match compares strongly: a weak tag never matches
+            {"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"},
+        ):
+            response = self._get(fs_app, storage, "file.bin", headers)
+            assert response.status_code == 412, headers
+            assert response.data == b"", headers
+        for headers in ({"If-Match": etag}, {"If-Match": "*"}, {"If-Match": f'"other", {etag}'}):
+            response = self._get(fs_app, storage, "file.bin", headers)
+            assert response.status_code == 200, headers
+            assert response.data == CONTENT
+
+    def test_preconditions_come_before_the_range(self, fs_app: Flask, storage: Storage) -> None:
+        storage.write("file.bin", CONTENT)
+        etag = self._get(fs_app, storage, "file.bin").headers["ETag"]
+        ranged = {"Range": "bytes=0-9"}
+        not_modified = self._get(fs_app, storage, "file.bin", {"If-None-Match": etag, **ranged})
+        assert not_modified.status_code == 304
+        assert not_modified.data == b""
+        current = self._get(fs_app, storage, "file.bin", {"If-Range": etag, **ranged})
+        assert current.status_code == 206
+        assert current.data == CONTENT[:10]
+        changed = self._get(fs_app, storage, "file.bin", {"If-Range": '"old"', **ranged})
+        assert changed.status_code == 200
+        assert changed.data == CONTENT
+
     def test_if_none_match_gives_304(self, fs_app: Flask, storage: Storage) -> None:
         storage.write("file.bin", CONTENT)
         etag = self._get(fs_app, storage, "file.bin").headers["ETag"]

@@ -3,6 +3,10 @@
 Writes are atomic: data goes to a temporary file in the target's directory, which is then
 published with ``os.replace`` (overwrite allowed) or ``os.link`` (create only: the file system
 refuses an existing name, so concurrent writers cannot both win). Readers never see half a file.
+
+Only regular files are files: links that stay inside the root lead to one, anything else (a
+FIFO, a socket, a device, a link out of the root) is neither listed nor opened. Error messages
+name files by their storage name, never by their path on the server.
 """
 
 from __future__ import annotations
@@ -14,11 +18,10 @@ import os
 import secrets
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
-from typing import IO, Any, ClassVar, cast
+from typing import IO, Any, ClassVar, TypeVar, cast
 
-from flask import send_file
 from werkzeug.wrappers import Response
 
 from flask_fs.backends import BaseBackend, Metadata
@@ -28,14 +31,24 @@ from flask_fs.errors import (
     FileExists,
     FileNotFound,
     InvalidFilename,
+    describe_os_error,
 )
 from flask_fs.names import TEMPORARY_PREFIX
-from flask_fs.serving import download_options, guess_mime
+from flask_fs.serving import guess_mime, send_stream
 from flask_fs.streams import CHUNK_SIZE, CommittingWriter
 
 __version__ = "1.0.0"
 
 _TEMP_PREFIX = TEMPORARY_PREFIX
+
+#: How many times a write creates its folders again when a delete that emptied them removes them
+#: meanwhile (each delete prunes the folders it leaves empty).
+_FOLDER_ATTEMPTS = 50
+
+#: Opening never waits: a FIFO would block ``open`` until a writer comes.
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY
+
+T = TypeVar("T")
 
 
 def _stat_or_none(path: str) -> os.stat_result | None:
@@ -96,19 +109,51 @@ class LocalBackend(BaseBackend):
         return current, info
 
     def _resolved_inside(self, path: str, filename: str) -> str:
-        real_root = os.path.realpath(self.root)
-        real = os.path.realpath(path)
-        if not real.startswith(real_root + os.sep):
+        if not self._leads_inside(path):
             raise InvalidFilename(
                 f"{filename!r} resolves outside the root of storage {self.name!r}"
             )
         return path
 
+    def _leads_inside(self, path: str) -> bool:
+        return os.path.realpath(path).startswith(os.path.realpath(self.root) + os.sep)
+
     def _file_path(self, filename: str) -> str:
         path = self.path(filename)
         if not os.path.isfile(path):
-            raise FileNotFound(f"{filename!r} not found in storage {self.name!r}")
+            raise self._not_found(filename)
         return path
+
+    def _not_found(self, filename: str) -> FileNotFound:
+        return FileNotFound(f"{filename!r} not found in storage {self.name!r}")
+
+    def _open_regular(self, filename: str) -> tuple[IO[bytes], os.stat_result]:
+        """``filename`` opened for reading, and its ``fstat``: a regular file, or FileNotFound.
+
+        The type is checked before opening, and again on what was opened (the name may have
+        been replaced meanwhile); opening is non-blocking, so a FIFO cannot hang it.
+        """
+        path, info = self._lookup(filename)
+        if info is None or not stat.S_ISREG(info.st_mode):
+            raise self._not_found(filename)
+        try:
+            fd = os.open(path, _OPEN_FLAGS)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise self._not_found(filename) from None
+        try:
+            opened = os.fstat(fd)
+            if not stat.S_ISREG(opened.st_mode):
+                raise self._not_found(filename)
+            os.set_blocking(fd, True)
+            return open(fd, "rb"), opened
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def _failure(self, verb: str, filename: str, exc: OSError) -> BackendError:
+        return BackendError(
+            f"storage {self.name!r}: cannot {verb} {filename!r}: {describe_os_error(exc)}"
+        )
 
     # -- required operations -------------------------------------------------------------------
 
@@ -117,29 +162,26 @@ class LocalBackend(BaseBackend):
         return info is not None and stat.S_ISREG(info.st_mode)
 
     def open_read(self, filename: str) -> IO[bytes]:
-        try:
-            return open(self.path(filename), "rb")
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            raise FileNotFound(f"{filename!r} not found in storage {self.name!r}") from None
+        return self._open_regular(filename)[0]
 
     def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
         target, info = self._lookup(filename)
         if not overwrite and info is not None:
             # An early answer, before any data is sent; the link at commit is what enforces it.
             raise FileExists(f"{filename!r} already exists in storage {self.name!r}")
-        directory = os.path.dirname(target)
-        temp = os.path.join(directory, _TEMP_PREFIX + secrets.token_hex(8))
-        # "xb" like open() does: the umask applies, so files get the usual permissions.
+        temp = os.path.join(os.path.dirname(target), _TEMP_PREFIX + secrets.token_hex(8))
         try:
-            raw = open(temp, "xb")  # noqa: SIM115 - closed by the CommittingWriter
-        except FileNotFoundError:  # first file in this folder
-            self._make_parents(target, filename)
-            raw = open(temp, "xb")  # noqa: SIM115
-        except NotADirectoryError:
-            raise self._parent_is_a_file(filename) from None
+            # "xb" like open() does: the umask applies, so files get the usual permissions.
+            raw = self._in_folder(target, filename, lambda: open(temp, "xb"))  # noqa: SIM115
+        except OSError as exc:
+            raise self._failure("write", filename, exc) from exc
 
         def commit() -> None:
-            self._publish(temp, target, filename, overwrite)
+            # The temporary file keeps its folder from being pruned until it is published.
+            try:
+                self._publish(temp, target, filename, overwrite)
+            except OSError as exc:
+                raise self._failure("write", filename, exc) from exc
 
         def discard() -> None:
             with contextlib.suppress(FileNotFoundError):
@@ -152,39 +194,52 @@ class LocalBackend(BaseBackend):
         try:
             os.unlink(path)
         except FileNotFoundError:
-            raise FileNotFound(f"{filename!r} not found in storage {self.name!r}") from None
+            raise self._not_found(filename) from None
         self._prune_empty_parents(os.path.dirname(path))
 
     def list_files(self, prefix: str = "") -> Iterator[str]:
+        """Every regular file (or link to one inside the root) whose name starts with ``prefix``,
+        folder by folder: a folder's files, then its subfolders, each in name order."""
         folder, _, _ = prefix.rpartition("/")
-        start = self.path(folder) if folder else self.root
-        if not os.path.isdir(start):
-            return
-        for dirpath, dirnames, filenames in os.walk(start):
-            dirnames.sort()
-            rel = os.path.relpath(dirpath, self.root)
+        folders = [self.path(folder) if folder else self.root]
+        while folders:
+            directory = folders.pop()
+            try:
+                with os.scandir(directory) as scan:
+                    entries = sorted(scan, key=lambda entry: entry.name)
+            except OSError:  # removed meanwhile, or not a folder
+                continue
+            rel = os.path.relpath(directory, self.root)
             base = "" if rel == "." else rel.replace(os.sep, "/") + "/"
             whole_folder = base.startswith(prefix)  # else only some names match the prefix
-            for filename in sorted(filenames):
-                if filename.startswith(_TEMP_PREFIX):
+            below = []
+            for entry in entries:
+                name = base + entry.name
+                if not (whole_folder or name.startswith(prefix)):
                     continue
-                if whole_folder or (base + filename).startswith(prefix):
-                    yield base + filename
-            if not whole_folder:  # the top folder: descend only where names can match
-                dirnames[:] = [d for d in dirnames if (base + d).startswith(prefix)]
+                if entry.is_dir(follow_symlinks=False):
+                    below.append(entry.path)
+                elif not entry.name.startswith(_TEMP_PREFIX) and self._is_usable_file(entry):
+                    yield name
+            folders.extend(reversed(below))
+
+    def _is_usable_file(self, entry: os.DirEntry[str]) -> bool:
+        """A regular file, or a link to one inside the root: what the other operations accept."""
+        if entry.is_file(follow_symlinks=False):
+            return True
+        return entry.is_symlink() and self._leads_inside(entry.path) and os.path.isfile(entry.path)
 
     def metadata(self, filename: str) -> Metadata:
-        path = self._file_path(filename)
+        stream, info = self._open_regular(filename)
         digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            stat = os.fstat(f.fileno())
-            while chunk := f.read(CHUNK_SIZE):
+        with stream:
+            while chunk := stream.read(CHUNK_SIZE):
                 digest.update(chunk)
         return Metadata(
             checksum=f"sha256:{digest.hexdigest()}",
-            size=stat.st_size,
+            size=info.st_size,
             mime=guess_mime(filename),
-            modified=datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc),
+            modified=datetime.fromtimestamp(info.st_mtime, tz=timezone.utc),
         )
 
     def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
@@ -215,54 +270,85 @@ class LocalBackend(BaseBackend):
     def move(self, filename: str, target: str, overwrite: bool = False) -> None:
         source = self._file_path(filename)
         destination = self.path(target)
-        self._make_parents(destination, target)
-        self._publish(source, destination, target, overwrite)
+        try:
+            self._in_folder(
+                destination, target, lambda: self._publish(source, destination, target, overwrite)
+            )
+        except FileNotFoundError as exc:
+            if not os.path.lexists(source):  # deleted meanwhile
+                raise self._not_found(filename) from None
+            raise self._failure("move", filename, exc) from exc
+        except OSError as exc:
+            raise self._failure("move", filename, exc) from exc
         self._prune_empty_parents(os.path.dirname(source))
 
     def serve(self, filename: str) -> Response:
-        """Serve files for storages with direct file access (werkzeug's ``send_file``)."""
-        path = self._file_path(filename)
-        mime = guess_mime(filename)
-        return send_file(
-            path, mimetype=mime, conditional=True, etag=True, max_age=None,
-            **download_options(filename, mime),
-        )  # fmt: skip
+        """Serve the file that was opened: headers and body come from the same version."""
+        stream, info = self._open_regular(filename)
+        return send_stream(
+            stream,
+            name=filename,
+            size=info.st_size,
+            mime=guess_mime(filename),
+            etag=f"{info.st_ino:x}-{info.st_mtime_ns:x}-{info.st_size:x}",
+            modified=datetime.fromtimestamp(info.st_mtime, tz=timezone.utc),
+        )
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _make_parents(self, target: str, filename: str) -> str:
-        directory = os.path.dirname(target)
+    def _in_folder(self, target: str, filename: str, create: Callable[[], T]) -> T:
+        """``create()`` makes something in the folder of ``target``: make the folders when they
+        are missing, and again when a delete that emptied them prunes them in between."""
+        for _ in range(_FOLDER_ATTEMPTS):
+            try:
+                return create()
+            except FileNotFoundError:
+                self._make_parents(target, filename)
+            except NotADirectoryError:
+                raise self._parent_is_a_file(filename) from None
+        return create()
+
+    def _make_parents(self, target: str, filename: str) -> None:
+        """Make the folders of ``target``; a concurrent prune only makes the caller try again."""
         try:
-            os.makedirs(directory, exist_ok=True)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+        except FileNotFoundError:
+            pass  # a parent was pruned while its child was made
         except (FileExistsError, NotADirectoryError):
-            raise self._parent_is_a_file(filename) from None
-        return directory
+            # Also what makedirs says of a folder pruned between its mkdir and its isdir.
+            if self._has_file_as_parent(target):
+                raise self._parent_is_a_file(filename) from None
+
+    def _has_file_as_parent(self, target: str) -> bool:
+        directory = os.path.dirname(target)
+        while directory.startswith(self.root + os.sep):
+            info = _stat_or_none(directory)  # one look: it may be pruned meanwhile
+            if info is not None and not stat.S_ISDIR(info.st_mode):
+                return True
+            directory = os.path.dirname(directory)
+        return False
 
     def _parent_is_a_file(self, filename: str) -> InvalidFilename:
         return InvalidFilename(f"{filename!r}: a parent folder is a file in storage {self.name!r}")
 
     def _publish(self, source: str, target: str, filename: str, overwrite: bool) -> None:
-        """Give the finished file ``source`` the name ``target``, atomically."""
+        """Give the finished file ``source`` the name ``target``, atomically (an ``OSError`` is
+        the caller's to report)."""
+        if overwrite:
+            if os.path.isdir(target):
+                raise FileExists(f"{filename!r} is a folder in storage {self.name!r}")
+            os.replace(source, target)
+            return
         try:
-            if overwrite:
-                if os.path.isdir(target):
-                    raise FileExists(f"{filename!r} is a folder in storage {self.name!r}")
-                os.replace(source, target)
-                return
-            try:
-                os.link(source, target)
-            except FileExistsError:
-                raise FileExists(f"{filename!r} already exists in storage {self.name!r}") from None
-            except OSError as exc:
-                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
-                    raise
-                self._rename_exclusive(source, target, filename)
-                return
-            os.unlink(source)
-        except FileExists:
-            raise
+            os.link(source, target)
+        except FileExistsError:
+            raise FileExists(f"{filename!r} already exists in storage {self.name!r}") from None
         except OSError as exc:
-            raise BackendError(f"storage {self.name!r}: cannot write {filename!r}: {exc}") from exc
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+                raise
+            self._rename_exclusive(source, target, filename)
+            return
+        os.unlink(source)
 
     def _rename_exclusive(self, source: str, target: str, filename: str) -> None:
         """For file systems without hard links: claim the name with O_EXCL, then replace it."""
