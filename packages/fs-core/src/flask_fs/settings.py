@@ -45,7 +45,7 @@ class Setting:
 
 
 def declared_settings(settings: Mapping[str, Any]) -> dict[str, Setting]:
-    """A backend's ``settings`` with plain defaults turned into untyped :class:`Setting`\\ s."""
+    """A backend's ``settings``, each plain default turned into an untyped :class:`Setting`."""
     return {
         key: value if isinstance(value, Setting) else Setting(default=value)
         for key, value in settings.items()

@@ -68,9 +68,10 @@ class BaseBackend(ABC):
     derived from what it implements (see :mod:`flask_fs.legacy_backends`).
     """
 
-    #: The settings this backend accepts (lower case): :class:`~flask_fs.settings.Setting`\ s,
-    #: or plain default values. Any other ``{NAME}_FS_*`` or ``FS_{BACKEND}_*`` key is a
-    #: configuration error, unless the backend declares no settings: it then receives them all.
+    #: The settings this backend accepts (lower-case keys), each declared with a
+    #: ``Setting`` (see :mod:`flask_fs.settings`) or as a plain default value. Any other
+    #: ``{NAME}_FS_*`` or ``FS_{BACKEND}_*`` key is a configuration error, unless the backend
+    #: declares no settings: it then receives them all.
     settings: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
