@@ -34,7 +34,7 @@ nitpick_ignore_regex = [
     ("py:class", r"(flask|werkzeug|typing|collections\.abc|datetime|_io|io|pytest|PIL)\..*"),
     ("py:class", r"(Image|Sequence|Iterable|NameFactory|BBox|Document|BaseField)"),
     ("py:class", r"(Flask|Response|FileStorage|IO|Any|Iterator|Callable|Mapping|datetime)"),
-    ("py:class", r"(FSState|Config|Extensions|Prefix|ConfiguredStorage|BackendFixtures)"),
+    ("py:class", r"(FSState|Config|Extensions|Prefix|UploadTo|ConfiguredStorage|BackendFixtures)"),
     ("py:class", r"(P|R|T|Metadata|OpenMode|BaseBackend|Storage)"),
     ("py:class", r"(str|bytes|int|bool|dict|list|tuple|frozenset|object|None)\b.*"),
     ("py:exc", r"(FileNotFound|FileExists|InvalidFilename|UnauthorizedFileType)"),

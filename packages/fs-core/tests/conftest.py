@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,3 +22,29 @@ def app(tmp_path: Path) -> Flask:
 def ctx(app: Flask) -> Iterator[None]:
     with app.test_request_context():
         yield
+
+
+@pytest.fixture
+def install_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> InstallBackend:
+    """``install_backend(module, {"name": "attribute"})``: install ``tests/{module}.py`` as a
+    distribution declaring ``fs.backend`` entry points, found like any installed package."""
+    return functools.partial(_install_backend, tmp_path, monkeypatch)
+
+
+InstallBackend = Callable[[str, dict[str, str]], None]
+
+
+def _install_backend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, entry_points: dict[str, str]
+) -> None:
+    site = tmp_path / f"site-{module}"
+    dist = f"fs_{module}_test"
+    dist_info = site / f"{dist}-1.0.dist-info"
+    dist_info.mkdir(parents=True)
+    shutil.copy(Path(__file__).parent / f"{module}.py", site / f"{dist}.py")
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {dist.replace('_', '-')}\nVersion: 1.0\n"
+    )
+    lines = "".join(f"{name} = {dist}:{attr}\n" for name, attr in entry_points.items())
+    (dist_info / "entry_points.txt").write_text("[fs.backend]\n" + lines)
+    monkeypatch.syspath_prepend(str(site))

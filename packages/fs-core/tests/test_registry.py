@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -13,23 +12,11 @@ from flask_fs.backends import BaseBackend, available_backends, get_backend_class
 from flask_fs.errors import BackendNotFound
 from flask_fs.testing import BackendConformance
 
-HERE = Path(__file__).parent
-
 
 @pytest.fixture
-def memory_backend_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def memory_backend_installed(install_backend: Any) -> None:
     """Install tests/memory_backend.py as a distribution that declares an entry point."""
-    site = tmp_path / "site"
-    dist_info = site / "fs_memory_test-1.0.dist-info"
-    dist_info.mkdir(parents=True)
-    shutil.copy(HERE / "memory_backend.py", site / "fs_memory_test.py")
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: fs-memory-test\nVersion: 1.0\n"
-    )
-    (dist_info / "entry_points.txt").write_text(
-        "[fs.backend]\nmemory = fs_memory_test:MemoryBackend\nbroken = fs_memory_test:_LOCK\n"
-    )
-    monkeypatch.syspath_prepend(str(site))
+    install_backend("memory_backend", {"memory": "MemoryBackend", "broken": "_LOCK"})
 
 
 def test_local_is_registered() -> None:

@@ -94,7 +94,7 @@ def test_upload_to_str_and_callable(app: Flask) -> None:
     with app.app_context():
         assert fixed.save(FileStorage(io.BytesIO(b"x"), "a.txt")) == "uploads/a.txt"
         assert dynamic.save(io.BytesIO(b"x"), "b.txt") == "by/date/b.txt"
-        assert fixed.save(io.BytesIO(b"x"), "c.txt", prefix="other") == "other/c.txt"
+        assert fixed.save(io.BytesIO(b"x"), "c.txt", prefix="other") == "uploads/other/c.txt"
         assert fixed.exists("uploads/a.txt")
         assert dynamic.read("by/date/b.txt") == b"x"
 
@@ -150,7 +150,7 @@ def test_url_when_serving(app: Flask) -> None:
         assert files.has_url
         assert files.url("a/b c.txt") == "/fs/files/a/b%20c.txt"
         assert files.url("a.txt", external=True) == "http://myserver.com/fs/files/a.txt"
-        assert files.base_url == "/fs/files/"
+        assert files.base_url == "http://myserver.com/fs/files/"
 
 
 def test_copy_and_move_between_storages(app: Flask) -> None:

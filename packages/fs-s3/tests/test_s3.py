@@ -53,10 +53,10 @@ def _uploads_in_progress(s3: Any, storage: fs.Storage) -> list[Any]:
 
 
 def test_bucket_defaults_to_the_storage_name() -> None:
-    backend = S3Backend("avatars", {**S3Backend.settings, "endpoint": "http://127.0.0.1:1"})
+    backend = S3Backend("avatars", {"endpoint": "http://127.0.0.1:1"})
     assert backend.bucket == "avatars"
     assert backend.key_prefix == ""
-    backend = S3Backend("x", {**S3Backend.settings, "bucket": "shared", "prefix": "/a/b/"})
+    backend = S3Backend("x", {"bucket": "shared", "prefix": "/a/b/"})
     assert (backend.bucket, backend.key_prefix) == ("shared", "a/b/")
 
 

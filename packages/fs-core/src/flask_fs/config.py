@@ -1,9 +1,10 @@
 """The configuration cascade: from the Flask config to one storage's settings.
 
 Lowest precedence first: the backend's declared defaults, then global keys (``FS_URL``,
-``FS_ROOT``), then backend-level keys ``FS_{BACKEND}_{KEY}``, then storage-level keys
-``{NAME}_FS_{KEY}``. Global and backend-level ``URL`` and ``ROOT`` are parents: a storage gets
-``{url}/{name}/`` and ``{root}/{name}``; storage-level values are used as they are.
+``FS_ROOT``, ``FS_ALLOW``, ``FS_DENY``), then backend-level keys ``FS_{BACKEND}_{KEY}``, then
+storage-level keys ``{NAME}_FS_{KEY}``. Global and backend-level ``URL`` and ``ROOT`` are
+parents: a storage gets ``{url}/{name}/`` and ``{root}/{name}``; storage-level values are used
+as they are.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from flask import Flask
 
 from .errors import ConfigurationError
+from .settings import apply_settings
 
 #: Global keys and their defaults (``FS_SERVE`` defaults to ``app.debug``, ``FS_ROOT`` to the
 #: instance folder: both are filled in by :func:`set_global_defaults`).
@@ -88,12 +90,14 @@ def resolve_config(
 ) -> Config:
     """Compute one storage's settings from the application config.
 
-    ``backend_settings`` are the backend's declared keys (lower case) with their defaults; any
-    other key set for this storage or its backend is a :class:`~flask_fs.errors.ConfigurationError`.
+    ``backend_settings`` are the backend's declared settings (see :mod:`flask_fs.settings`):
+    their defaults are filled in and the values coerced. Any other key set for this storage or
+    its backend is a :class:`~flask_fs.errors.ConfigurationError`, unless the backend declares
+    no settings at all (as 0.4.0 backends did): it then receives every key.
     """
     cfg = app.config
     allowed = CORE_KEYS | set(backend_settings)
-    result = Config(backend_settings)
+    result = Config()
     backend_level = _prefixed(cfg, f"FS_{backend_name.upper()}_")
     storage_level = _prefixed(cfg, config_key_prefix(storage_name))
 
@@ -101,7 +105,7 @@ def resolve_config(
         ("FS_" + backend_name.upper(), backend_level),
         ("storage", storage_level),
     ):
-        unknown = sorted(set(values) - allowed)
+        unknown = sorted(set(values) - allowed) if backend_settings else []
         if unknown:
             keys = ", ".join(k.upper() for k in unknown)
             known = ", ".join(sorted(k.upper() for k in allowed))
@@ -119,7 +123,7 @@ def resolve_config(
     result.update(backend_level)
     result.update(storage_level)
     result.setdefault("url", None)
-    result.setdefault("allow", ())
-    result.setdefault("deny", ())
+    result.setdefault("allow", cfg.get("FS_ALLOW") or ())  # the global FS_ALLOW / FS_DENY
+    result.setdefault("deny", cfg.get("FS_DENY") or ())
     result["backend"] = backend_name
-    return result
+    return Config(apply_settings(storage_name, backend_settings, result))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import inspect
+import os
 import posixpath
 import re
 from collections.abc import Callable, Iterator
@@ -10,7 +12,7 @@ from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar
 from urllib.parse import quote
 
-from flask import Flask, has_request_context, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
@@ -27,7 +29,7 @@ from .errors import (
 from .extensions import DEFAULTS, Extensions, contains_extension, normalize_extensions
 from .names import clean_filename, extension_of, join_name, validate_name, validate_prefix
 from .serving import harden
-from .state import ConfiguredStorage, get_state, register
+from .state import EXTENSION_KEY, ConfiguredStorage, get_state, register
 
 if TYPE_CHECKING:
     from .state import FSState
@@ -38,6 +40,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 Prefix = str | Callable[[], str] | None
+#: ``upload_to``: a folder, or a callable taking the application (or nothing) that returns one.
+UploadTo = str | Callable[[Flask], str] | Callable[[], str] | None
 
 _STORAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
@@ -70,7 +74,8 @@ class Storage:
     :param name: The name of this storage; letters, digits, ``_`` and ``-``.
     :param extensions: The extensions uploads may have (e.g. ``TEXT + DOCUMENTS + IMAGES``),
         overridden by the ``{NAME}_FS_ALLOW`` and ``{NAME}_FS_DENY`` settings.
-    :param upload_to: A folder, or a callable returning one, that :meth:`save` puts files in.
+    :param upload_to: A folder that :meth:`save` puts files in, or a callable returning one:
+        called with the application if it takes an argument, without one otherwise.
     :param overwrite: Whether existing files may be overwritten by default.
     """
 
@@ -78,7 +83,7 @@ class Storage:
         self,
         name: str = "files",
         extensions: Extensions = DEFAULTS,
-        upload_to: Prefix = None,
+        upload_to: UploadTo = None,
         overwrite: bool = False,
     ) -> None:
         if not isinstance(name, str) or not _STORAGE_NAME.match(name):
@@ -100,7 +105,14 @@ class Storage:
 
         Settings are looked up as ``{NAME}_FS_{KEY}``, then ``FS_{BACKEND}_{KEY}``, then the
         global ``FS_{KEY}``, then the backend's default (see :mod:`flask_fs.config`).
+
+        :raises FSError: if ``app`` never went through :func:`~flask_fs.init_app`.
         """
+        if EXTENSION_KEY not in app.extensions:
+            raise FSError(
+                f"storage {self.name!r}: the application is not initialised for flask-fs; "
+                "call flask_fs.init_app(app, ...) (it configures the storages it is given)"
+            )
         backend_name = backend_name_for(app, self.name)
         backend_class = get_backend_class(backend_name)
         config = resolve_config(app, self.name, backend_name, backend_class.settings)
@@ -135,13 +147,28 @@ class Storage:
 
     @property
     def base_url(self) -> str | None:
-        """The public URL of this storage's root, or ``None`` when it has none."""
+        """The public, absolute URL of this storage's root (ending with ``/``), or ``None`` when
+        it has none. For a served storage it needs a request context or ``SERVER_NAME``."""
         if self.config.url:
-            return str(self.config.url)
+            return self._configured_url()
         if self._serving:
             # The route is /<fs>/<path:filename>: build it for a one-letter name and drop it.
-            return url_for("fs.get_file", fs=self.name, filename="_")[:-1]
+            return url_for("fs.get_file", fs=self.name, filename="_", _external=True)[:-1]
         return None
+
+    def _configured_url(self) -> str:
+        """The configured URL, with a trailing ``/``; one without a scheme
+        (``somewhere.com/static``) gets the request's (else ``PREFERRED_URL_SCHEME``)."""
+        url = str(self.config.url)
+        if not url.endswith("/"):
+            url += "/"
+        if "://" in url:
+            return url
+        if has_request_context():
+            scheme = request.scheme
+        else:
+            scheme = current_app.config.get("PREFERRED_URL_SCHEME") or "http"
+        return f"{scheme}:{url}" if url.startswith("//") else f"{scheme}://{url}"
 
     @property
     def has_url(self) -> bool:
@@ -156,9 +183,11 @@ class Storage:
 
         :param external: If True, an absolute URL (for the serving view).
         """
+        if isinstance(filename, str) and filename.startswith("/"):
+            filename = filename[1:]  # url("/a.txt") is url("a.txt"), as in 0.4.0
         filename = validate_name(filename)
         if self.config.url:
-            return str(self.config.url).rstrip("/") + "/" + quote(filename)
+            return self._configured_url() + quote(filename)
         signed = self.backend.signed_url(filename)
         if signed:
             return signed
@@ -190,26 +219,23 @@ class Storage:
         :raises FileExists: if the file exists and overwriting is not allowed.
         """
         filename = validate_name(filename)
-        if isinstance(content, str | bytes | bytearray | memoryview):
-            self.backend.write(filename, content, overwrite=self._overwrite(overwrite))
-        else:
-            self.backend.save(content, filename, overwrite=self._overwrite(overwrite))
+        self.backend.write(filename, content, overwrite=self._overwrite(overwrite))
         return filename
 
     @_wrap_os_errors
     def open(
         self, filename: str, mode: str = "r", overwrite: bool | None = None, **kwargs: Any
     ) -> IO[Any]:
-        """Open a file and return a file object (modes ``r``, ``rb``, ``w``, ``wb``).
+        """Open a file and return a file object.
 
-        A file opened for writing appears only when it is closed; if the ``with`` block raises,
-        nothing is written.
+        Modes follow Python's: ``r``/``rb`` read, ``w``/``wb`` replace the file, ``x``/``xb``
+        create it only (:class:`~flask_fs.errors.FileExists` if it exists when the stream is
+        closed). ``overwrite=False`` makes a ``w`` mode create-only too. A file opened for
+        writing appears only when it is closed; if the ``with`` block raises, nothing is written.
 
         :raises FileNotFound: if reading a file that does not exist.
         """
-        return self.backend.open(
-            validate_name(filename), mode, overwrite=self._overwrite(overwrite), **kwargs
-        )
+        return self.backend.open(validate_name(filename), mode, overwrite=overwrite, **kwargs)
 
     @_wrap_os_errors
     def delete(self, filename: str) -> None:
@@ -342,7 +368,7 @@ class Storage:
 
         :param filename: The name to save under. Optional with a ``FileStorage``, whose
             client-supplied name is then cleaned (see :func:`flask_fs.names.clean_filename`).
-        :param prefix: A folder, or a callable returning one; defaults to ``upload_to``.
+        :param prefix: A folder, or a callable returning one, under ``upload_to``.
         :param overwrite: Overrides the storage's default.
         :raises UnauthorizedFileType: if the file type is not allowed.
         :raises FileExists: if the file exists and overwriting is not allowed.
@@ -361,23 +387,57 @@ class Storage:
                 f"storage {self.name!r} does not accept "
                 f"{'.' + ext if ext else 'extension-less'} files"
             )
-        folder = self.upload_to if prefix is None else prefix
-        if callable(folder):
-            folder = folder()
-        name = join_name(folder, filename)
+        if callable(prefix):
+            prefix = prefix()
+        name = join_name(self._upload_folder(), join_name(prefix, filename))
         self.backend.save(file_or_wfs, name, overwrite=self._overwrite(overwrite))
         return name
+
+    def _upload_folder(self) -> str | None:
+        upload_to = self.upload_to
+        if not callable(upload_to):
+            return upload_to
+        if _takes_an_argument(upload_to):
+            return upload_to(current_app._get_current_object())  # type: ignore[attr-defined,call-arg]
+        return upload_to()  # type: ignore[call-arg]
 
     def resolve_conflict(self, target_folder: str, basename: str) -> str:
         """A free ``basename`` in ``target_folder``: ``name_1.ext``, ``name_2.ext``...
 
-        :param target_folder: The folder, relative to the storage (``""`` for its root).
+        :param target_folder: The folder, relative to the storage (``""`` for its root), or,
+            on a backend with paths, its absolute path inside the storage's root.
         :param basename: The file's original basename.
         """
+        folder = self._relative_folder(target_folder)
         stem, ext = posixpath.splitext(basename)
         count = 0
         while True:
             count += 1
             candidate = f"{stem}_{count}{ext}"
-            if not self.exists(join_name(target_folder, candidate)):
+            if not self.exists(join_name(folder, candidate)):
                 return candidate
+
+    def _relative_folder(self, folder: str) -> str:
+        """A storage-relative folder from one that may be an absolute path under the root."""
+        if not (isinstance(folder, str) and os.path.isabs(folder)):
+            return folder
+        root = os.path.dirname(self.path("_"))  # OperationNotSupported without paths
+        relative = os.path.relpath(os.path.abspath(folder), root)
+        if relative == os.curdir:
+            return ""
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+            raise InvalidFilename(f"{folder!r} is outside the root of storage {self.name!r}")
+        return relative.replace(os.sep, "/")
+
+
+def _takes_an_argument(function: Callable[..., Any]) -> bool:
+    """Whether ``function`` can be called with one positional argument."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+    try:
+        signature.bind(None)
+    except TypeError:
+        return False
+    return True

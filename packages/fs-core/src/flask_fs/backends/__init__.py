@@ -16,7 +16,9 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal, TypedDict
 
 from werkzeug.datastructures import FileStorage
 
+from ..config import Config
 from ..errors import BackendNotFound, OperationNotSupported
+from ..settings import apply_settings
 from ..streams import TextWriter, copy_stream, sha256_hex
 
 if TYPE_CHECKING:
@@ -45,27 +47,42 @@ class Metadata(TypedDict):
     modified: datetime  #: last modification, timezone-aware (UTC)
 
 
-OpenMode = Literal["r", "rb", "rt", "w", "wb", "wt"]
+OpenMode = Literal["r", "rb", "rt", "w", "wb", "wt", "x", "xb", "xt"]
+
+#: The modes :meth:`BaseBackend.open` accepts: ``w`` replaces, ``x`` creates only.
+OPEN_MODES: frozenset[str] = frozenset(OpenMode.__args__)  # type: ignore[attr-defined]
 
 
 class BaseBackend(ABC):
     """Abstract class to implement a backend.
 
-    A backend gets its storage's ``name`` and its resolved ``config``. Every name it receives has
-    already been validated by :func:`flask_fs.names.validate_name`.
+    A backend gets its storage's ``name`` and its ``config``: the declared :attr:`settings` the
+    caller omitted take their defaults, and every value is coerced to its declared type. Every
+    name it receives has already been validated by :func:`flask_fs.names.validate_name`.
 
     Required: :meth:`exists`, :meth:`open_read`, :meth:`open_write`, :meth:`delete`,
     :meth:`list_files`, :meth:`metadata`. Everything else has a streaming default that a
-    backend may override for speed.
+    backend may override for speed. A backend written to the 0.4.0 manual (``exists``,
+    ``open``, ``read``, ``write``, ``delete``, ``save``, ``serve``) works too: what it lacks is
+    derived from what it implements (see :mod:`flask_fs.legacy_backends`).
     """
 
-    #: The settings this backend accepts (lower case) and their defaults. Any other
-    #: ``{NAME}_FS_*`` or ``FS_{BACKEND}_*`` key is a configuration error.
+    #: The settings this backend accepts (lower-case keys), each declared with a
+    #: ``Setting`` (see :mod:`flask_fs.settings`) or as a plain default value. Any other
+    #: ``{NAME}_FS_*`` or ``FS_{BACKEND}_*`` key is a configuration error, unless the backend
+    #: declares no settings: it then receives them all.
     settings: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
         self.name = name
-        self.config = config
+        self.config = Config(apply_settings(name, self.settings, config))
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        from ..legacy_backends import adapt_legacy_backend, is_legacy_backend
+
+        if is_legacy_backend(cls):
+            adapt_legacy_backend(cls)
 
     # -- required ------------------------------------------------------------------------------
 
@@ -106,17 +123,22 @@ class BaseBackend(ABC):
     # -- with defaults -------------------------------------------------------------------------
 
     def open(
-        self, filename: str, mode: str = "rb", overwrite: bool = False, **kwargs: Any
+        self, filename: str, mode: str = "r", overwrite: bool | None = None, **kwargs: Any
     ) -> IO[Any]:
-        """Open a file in ``r``/``rb`` or ``w``/``wb`` mode; text modes take ``encoding`` etc."""
-        if mode not in ("r", "rb", "rt", "w", "wb", "wt"):
-            raise OperationNotSupported(f"unsupported mode {mode!r}: use r, rb, w or wb")
+        """Open a file: ``r``/``rb`` read, ``w``/``wb`` replace, ``x``/``xb`` create only.
+
+        Text modes take ``encoding`` (UTF-8 by default), ``errors`` and ``newline``. A file
+        opened for writing is published when it is closed; in ``x`` mode (or with
+        ``overwrite=False``) publishing raises :class:`~flask_fs.errors.FileExists` if the name
+        exists by then.
+        """
+        check_mode(mode)
         if mode.startswith("r"):
             stream = self.open_read(filename)
             if "b" in mode:
                 return stream
             return io.TextIOWrapper(stream, **_text_options(kwargs))
-        writer = self.open_write(filename, overwrite=overwrite)
+        writer = self.open_write(filename, overwrite=replaces(mode, overwrite))
         if "b" in mode:
             return writer
         return TextWriter(writer, **_text_options(kwargs))
@@ -126,15 +148,30 @@ class BaseBackend(ABC):
         with self.open_read(filename) as f:
             return f.read()
 
-    def write(self, filename: str, content: bytes | str, overwrite: bool = False) -> None:
-        """Write ``content`` (bytes, or str encoded as UTF-8) into a file."""
+    def write(
+        self, filename: str, content: bytes | str | IO[bytes], overwrite: bool = True
+    ) -> None:
+        """Write ``content`` into a file, replacing it unless ``overwrite=False``.
+
+        ``content`` is bytes, str (written as UTF-8) or a binary file object (streamed).
+        """
+        if is_stream(content):
+            self.save(content, filename, overwrite=overwrite)  # type: ignore[arg-type]
+        else:
+            self.write_bytes(filename, self.as_binary(content), overwrite=overwrite)
+
+    def write_bytes(self, filename: str, data: bytes, overwrite: bool = True) -> None:
+        """Write ``data`` into a file: the hook :meth:`write` calls for content in memory."""
         with self.open_write(filename, overwrite=overwrite) as f:
-            f.write(self.as_binary(content))
+            f.write(data)
 
     def save(
         self, file_or_wfs: IO[bytes] | FileStorage, filename: str, overwrite: bool = False
     ) -> str:
-        """Stream a file object or a werkzeug ``FileStorage`` into ``filename``."""
+        """Stream a file object or a werkzeug ``FileStorage`` into ``filename``.
+
+        :raises ~flask_fs.errors.FileExists: when the file exists and ``overwrite`` is False.
+        """
         stream = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
         with self.open_write(filename, overwrite=overwrite) as f:
             copy_stream(stream, f)
@@ -198,16 +235,37 @@ class BaseBackend(ABC):
         """A local file system path: only backends with direct file access have one."""
         raise OperationNotSupported(f"the {type(self).__name__} has no local file paths")
 
-    def as_binary(self, content: bytes | str, encoding: str = "utf8") -> bytes:
-        """Perform content encoding for binary write."""
+    def as_binary(self, content: bytes | str | IO[Any], encoding: str = "utf8") -> bytes:
+        """Perform content encoding for binary write: str is encoded, a file object read."""
+        if is_stream(content):
+            content = content.read()  # type: ignore[union-attr]
         if isinstance(content, str):
             return content.encode(encoding)
-        if isinstance(content, bytearray | memoryview):
+        if isinstance(content, bytes | bytearray | memoryview):
             return bytes(content)
-        return content
+        raise TypeError(f"cannot write {type(content).__name__}: give bytes, str or a file object")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+def is_stream(content: object) -> bool:
+    """Whether write content is a file object rather than bytes or str."""
+    return not isinstance(content, str | bytes | bytearray | memoryview) and hasattr(
+        content, "read"
+    )
+
+
+def check_mode(mode: str) -> None:
+    """Refuse an ``open`` mode other than r, rb, rt, w, wb, wt, x, xb, xt."""
+    if mode not in OPEN_MODES:
+        raise OperationNotSupported(f"unsupported mode {mode!r}: use r, rb, w, wb, x or xb")
+
+
+def replaces(mode: str, overwrite: bool | None = None) -> bool:
+    """Whether opening in write ``mode`` replaces an existing file: ``w`` does unless
+    ``overwrite=False``; ``x`` never does."""
+    return not mode.startswith("x") and overwrite is not False
 
 
 def _text_options(kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -244,6 +302,7 @@ def get_backend_class(name: str) -> type[BaseBackend]:
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "OPEN_MODES",
     "BaseBackend",
     "Metadata",
     "OpenMode",

@@ -59,7 +59,7 @@ def _operations(storage: Storage, other: Storage) -> dict[str, Callable[[str], A
         "copy-from": lambda n: storage.copy(n, "target.txt"),
         "copy-to": lambda n: storage.copy("source.txt", n),
         "move-to": lambda n: storage.move("source.txt", n, to=other),
-        "url": storage.url,
+        "url": lambda n: storage.url("/" + n),  # one leading slash is dropped, as in 0.4.0
         "serve": storage.serve,
         "path": storage.path,
     }

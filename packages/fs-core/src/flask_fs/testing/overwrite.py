@@ -37,11 +37,35 @@ class OverwriteTests(ConformanceFixtures):
             storage.save(io.BytesIO(b"replacement"), "file.txt")
         assert storage.read("file.txt") == b"original"
 
-    def test_open_write_refuses_an_existing_file_and_keeps_it(self, storage: Storage) -> None:
+    def test_open_create_only_refuses_an_existing_file_and_keeps_it(self, storage: Storage) -> None:
         storage.write("file.txt", b"original")
-        with pytest.raises(FileExists), storage.open("file.txt", "wb") as f:
+        for mode in ("xb", "x"):
+            with pytest.raises(FileExists), storage.open("file.txt", mode) as f:
+                f.write(b"replacement" if mode == "xb" else "replacement")
+        with pytest.raises(FileExists), storage.open("file.txt", "wb", overwrite=False) as f:
             f.write(b"replacement")
         assert storage.read("file.txt") == b"original"
+
+    def test_open_create_only_is_checked_when_publishing(self, storage: Storage) -> None:
+        with storage.open("file.txt", "xb") as f:
+            f.write(b"first")
+            storage.write("file.txt", b"meanwhile", overwrite=True)
+            f.write(b" and second")
+            with pytest.raises(FileExists):
+                f.close()
+        assert storage.read("file.txt") == b"meanwhile"
+
+    def test_open_write_replaces_as_python_does(self, storage: Storage) -> None:
+        storage.write("file.txt", b"original")
+        with storage.open("file.txt", "wb") as f:  # whatever the storage's overwrite rule
+            f.write(b"binary")
+        assert storage.read("file.txt") == b"binary"
+        with storage.open("file.txt", "w") as f:
+            f.write("tëxt")
+        assert storage.read("file.txt") == "tëxt".encode()
+        with storage.open("new.txt", "xb") as f:
+            f.write(b"created")
+        assert storage.read("new.txt") == b"created"
 
     def test_overwrite_true_replaces(self, storage: Storage) -> None:
         storage.write("file.txt", b"original")

@@ -42,6 +42,7 @@ from flask_fs.backends import BaseBackend, Metadata
 from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound, FSError
 from flask_fs.names import validate_name
 from flask_fs.serving import guess_mime
+from flask_fs.settings import STORAGE_NAME, Setting
 from flask_fs.streams import CHUNK_SIZE, CommittingWriter, copy_stream, sha256_hex
 
 if TYPE_CHECKING:
@@ -125,21 +126,20 @@ class GridFsBackend(BaseBackend):
     options, e.g. ``{"serverSelectionTimeoutMS": 2000}``).
     """
 
-    settings: ClassVar[dict[str, Any]] = {
-        "mongo_url": "mongodb://localhost:27017",
-        "mongo_db": None,
-        "bucket": None,
-        "chunk_size": 255 * 1024,
-        "client_options": {},
+    settings: ClassVar[dict[str, Setting]] = {
+        "mongo_url": Setting(str, "mongodb://localhost:27017"),
+        "mongo_db": Setting(str, required=True),
+        "bucket": Setting(str, STORAGE_NAME),
+        "chunk_size": Setting(int, 255 * 1024),
+        "client_options": Setting(dict, {}),
     }
 
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
         super().__init__(name, config)
-        if not config["mongo_db"]:
-            raise ConfigurationError(f"storage {name!r}: the gridfs backend needs MONGO_DB")
-        self.url = str(config["mongo_url"])
-        self.bucket_name: str = config["bucket"] or name
-        self.chunk_size = int(config["chunk_size"])
+        config = self.config  # every setting present, of its declared type
+        self.url: str = config["mongo_url"]
+        self.bucket_name: str = config["bucket"]
+        self.chunk_size: int = config["chunk_size"]
         options = {**CLIENT_DEFAULTS, **config["client_options"]}
         try:
             client = _shared_client(self.url, options)

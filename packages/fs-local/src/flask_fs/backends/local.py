@@ -18,7 +18,7 @@ import os
 import secrets
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, TypeVar, cast
 
@@ -27,7 +27,6 @@ from werkzeug.wrappers import Response
 from flask_fs.backends import BaseBackend, Metadata
 from flask_fs.errors import (
     BackendError,
-    ConfigurationError,
     FileExists,
     FileNotFound,
     InvalidFilename,
@@ -35,6 +34,7 @@ from flask_fs.errors import (
 )
 from flask_fs.names import TEMPORARY_PREFIX
 from flask_fs.serving import guess_mime, send_stream
+from flask_fs.settings import Setting
 from flask_fs.streams import CHUNK_SIZE, CommittingWriter
 
 __version__ = "1.0.0"
@@ -66,14 +66,11 @@ class LocalBackend(BaseBackend):
     - ``root``: The file system root (default ``{FS_ROOT}/{storage name}``).
     """
 
-    settings: ClassVar[dict[str, Any]] = {"root": None}
+    settings: ClassVar[dict[str, Setting]] = {"root": Setting(str, required=True)}
 
-    def __init__(self, name: str, config: Any) -> None:
+    def __init__(self, name: str, config: Mapping[str, Any]) -> None:
         super().__init__(name, config)
-        root = config.get("root")
-        if not root:
-            raise ConfigurationError(f"storage {name!r}: the local backend needs ROOT")
-        self.root: str = os.path.abspath(os.fspath(root))
+        self.root: str = os.path.abspath(self.config["root"])
 
     # -- names to paths ------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from flask_fs.backends import BaseBackend, Metadata
 from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound
 from flask_fs.names import MAX_PREFIX_BYTES
 from flask_fs.serving import guess_mime, is_active, send_stream
+from flask_fs.settings import STORAGE_NAME, Setting
 from flask_fs.streams import sha256_hex
 from flask_fs.transfers import (
     HashingReader,
@@ -82,32 +83,33 @@ class S3Backend(BaseBackend):
     servers that honour ``If-None-Match`` on ``CopyObject``, such as AWS).
     """
 
-    settings: ClassVar[dict[str, Any]] = {
-        "endpoint": None,
-        "region": None,
-        "access_key": None,
-        "secret_key": None,
-        "session_token": None,
-        "bucket": None,
-        "prefix": "",
-        "create_bucket": False,
-        "addressing_style": None,
-        "client_config": {},
-        "client_options": {},
-        "object_parameters": {},
-        "multipart_threshold": 8 * MiB,
-        "multipart_chunksize": 8 * MiB,
-        "max_concurrency": 4,
-        "signed_urls": False,
-        "signed_url_expiry": 3600,
-        "serve_redirect": False,
-        "conditional_copy": False,
+    settings: ClassVar[dict[str, Setting]] = {
+        "endpoint": Setting(str),
+        "region": Setting(str),
+        "access_key": Setting(str),
+        "secret_key": Setting(str),
+        "session_token": Setting(str),
+        "bucket": Setting(str, STORAGE_NAME),
+        "prefix": Setting(str, ""),
+        "create_bucket": Setting(bool, False),
+        "addressing_style": Setting(str, "auto"),
+        "client_config": Setting(dict, {}),
+        "client_options": Setting(dict, {}),
+        "object_parameters": Setting(dict, {}),
+        "multipart_threshold": Setting(int, 8 * MiB),
+        "multipart_chunksize": Setting(int, 8 * MiB),
+        "max_concurrency": Setting(int, 4),
+        "signed_urls": Setting(bool, False),
+        "signed_url_expiry": Setting(int, 3600),
+        "serve_redirect": Setting(bool, False),
+        "conditional_copy": Setting(bool, False),
     }
 
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
         super().__init__(name, config)
-        self.bucket: str = config["bucket"] or name
-        prefix = str(config["prefix"] or "").strip("/")
+        config = self.config  # every setting present, of its declared type
+        self.bucket: str = config["bucket"]
+        prefix = (config["prefix"] or "").strip("/")
         self.key_prefix = f"{prefix}/" if prefix else ""
         if len(self.key_prefix.encode("utf-8")) > MAX_PREFIX_BYTES:
             raise ConfigurationError(
@@ -115,14 +117,14 @@ class S3Backend(BaseBackend):
                 "every valid name fits in an S3 key"
             )
         self.endpoint: str = config["endpoint"] or "AWS S3"
-        self.object_parameters: dict[str, Any] = dict(config["object_parameters"])
-        concurrency = int(config["max_concurrency"])
+        self.object_parameters: dict[str, Any] = config["object_parameters"]
+        concurrency: int = config["max_concurrency"]
         if concurrency < 1:
             raise ConfigurationError(f"storage {name!r}: MAX_CONCURRENCY must be at least 1")
-        self.threshold = int(config["multipart_threshold"])
+        self.threshold: int = config["multipart_threshold"]
         self.transfer_config = TransferConfig(
             multipart_threshold=self.threshold,
-            multipart_chunksize=int(config["multipart_chunksize"]),
+            multipart_chunksize=config["multipart_chunksize"],
             max_concurrency=concurrency,
             max_io_queue=concurrency * 2,
             io_chunksize=256 * 1024,
@@ -252,8 +254,7 @@ class S3Backend(BaseBackend):
         )
         return cast("IO[bytes]", upload.writer())
 
-    def write(self, filename: str, content: bytes | str, overwrite: bool = False) -> None:
-        data = self.as_binary(content)
+    def write_bytes(self, filename: str, data: bytes, overwrite: bool = True) -> None:
         if len(data) >= self.threshold:
             self.save(io.BytesIO(data), filename, overwrite=overwrite)
             return
@@ -289,7 +290,7 @@ class S3Backend(BaseBackend):
         stream = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
         content, rest = read_ahead(stream, self.threshold - 1)
         if rest is None:  # one PutObject, checksum in its metadata
-            self.write(filename, content, overwrite=overwrite)
+            self.write_bytes(filename, content, overwrite=overwrite)
             return filename
         hashing = HashingReader(rest)
         self._upload(cast("IO[bytes]", hashing), filename, overwrite)
@@ -445,7 +446,7 @@ class S3Backend(BaseBackend):
                 self.client.generate_presigned_url(
                     "get_object",
                     Params={"Bucket": self.bucket, "Key": self._key(filename), **_answer(filename)},
-                    ExpiresIn=int(self.config["signed_url_expiry"]),
+                    ExpiresIn=self.config["signed_url_expiry"],
                 ),
             )
 

@@ -35,8 +35,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from flask_fs.backends import BaseBackend, Metadata
-from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound
+from flask_fs.errors import BackendError, FileExists, FileNotFound
 from flask_fs.serving import guess_mime, send_stream
+from flask_fs.settings import STORAGE_NAME, Setting
 from flask_fs.streams import CHUNK_SIZE, sha256_hex
 from flask_fs.transfers import (
     HashingReader,
@@ -85,28 +86,27 @@ class SwiftBackend(BaseBackend):
     (``url()`` then gives temporary URLs), ``serve_redirect``, ``retries`` and ``timeout``.
     """
 
-    settings: ClassVar[dict[str, Any]] = {
-        "authurl": None,
-        "user": None,
-        "key": None,
-        "auth_version": "1",
-        "os_options": {},
-        "container": None,
-        "create_container": True,
-        "segment_size": 16 * MiB,
-        "tempurl_key": None,
-        "tempurl_expiry": 3600,
-        "serve_redirect": False,
-        "retries": 3,
-        "timeout": 30,
+    settings: ClassVar[dict[str, Setting]] = {
+        "authurl": Setting(str, required=True),
+        "user": Setting(str),
+        "key": Setting(str),
+        "auth_version": Setting(str, "1"),
+        "os_options": Setting(dict, {}),
+        "container": Setting(str, STORAGE_NAME),
+        "create_container": Setting(bool, True),
+        "segment_size": Setting(int, 16 * MiB),
+        "tempurl_key": Setting(str),
+        "tempurl_expiry": Setting(int, 3600),
+        "serve_redirect": Setting(bool, False),
+        "retries": Setting(int, 3),
+        "timeout": Setting(float, 30.0),
     }
 
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
         super().__init__(name, config)
-        if not config["authurl"]:
-            raise ConfigurationError(f"storage {name!r}: the swift backend needs AUTHURL")
-        self.container: str = config["container"] or name
-        self.segment_size = int(config["segment_size"])
+        config = self.config  # every setting present, of its declared type
+        self.container: str = config["container"]
+        self.segment_size: int = config["segment_size"]
         self._local = threading.local()
         self._container_ready = not config["create_container"]
         self._lock = threading.Lock()
@@ -115,9 +115,9 @@ class SwiftBackend(BaseBackend):
                 "auth": config["authurl"],
                 "user": config["user"],
                 "key": config["key"],
-                "auth_version": str(config["auth_version"]),
-                "os_options": dict(config["os_options"]),
-                "retries": int(config["retries"]),
+                "auth_version": config["auth_version"],
+                "os_options": config["os_options"],
+                "retries": config["retries"],
                 "object_uu_threads": 2,
                 "segment_threads": 2,
             }
@@ -132,9 +132,9 @@ class SwiftBackend(BaseBackend):
                 authurl=self.config["authurl"],
                 user=self.config["user"],
                 key=self.config["key"],
-                auth_version=str(self.config["auth_version"]),
+                auth_version=self.config["auth_version"],
                 os_options=dict(self.config["os_options"]),
-                retries=int(self.config["retries"]),
+                retries=self.config["retries"],
                 timeout=self.config["timeout"],
                 starting_backoff=0.5,
                 max_backoff=4,
@@ -226,8 +226,7 @@ class SwiftBackend(BaseBackend):
         )
         return cast("IO[bytes]", upload.writer())
 
-    def write(self, filename: str, content: bytes | str, overwrite: bool = False) -> None:
-        data = self.as_binary(content)
+    def write_bytes(self, filename: str, data: bytes, overwrite: bool = True) -> None:
         if len(data) > self.segment_size:
             self.save(io.BytesIO(data), filename, overwrite=overwrite)
             return
@@ -249,7 +248,7 @@ class SwiftBackend(BaseBackend):
         stream = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
         content, rest = read_ahead(stream, self.segment_size)
         if rest is None:  # one PUT with its checksum, where SwiftService would make several
-            self.write(filename, content, overwrite=overwrite)
+            self.write_bytes(filename, content, overwrite=overwrite)
             return filename
         hashing = HashingReader(rest)
         self._upload(cast("IO[bytes]", hashing), filename, overwrite)
@@ -420,7 +419,7 @@ class SwiftBackend(BaseBackend):
         parts = urlsplit(storage_url)
         path = f"{parts.path}/{quote(self.container)}/{quote(filename)}"
         signed = generate_temp_url(
-            path, int(self.config["tempurl_expiry"]), self.config["tempurl_key"], "GET"
+            path, self.config["tempurl_expiry"], self.config["tempurl_key"], "GET"
         )
         return f"{parts.scheme}://{parts.netloc}{signed}"
 
