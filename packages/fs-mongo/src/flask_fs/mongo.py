@@ -164,8 +164,8 @@ class ImageReference(FileReference):
 
     @property
     def original(self) -> str | None:
-        """The unmodified image: the file itself, or its ``-original`` copy when the image was
-        resized or optimised."""
+        """The name of the unmodified image. It is the file itself, or its ``-original`` copy
+        when the image was resized or optimised."""
         return self._original or self.filename
 
     @original.setter
