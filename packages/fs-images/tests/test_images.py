@@ -11,6 +11,7 @@ from flask_fs.errors import FSError
 from flask_fs.images import (
     DecompressionBomb,
     ImageError,
+    MismatchedImage,
     UnsupportedImage,
     image_format,
     make_thumbnail,
@@ -141,3 +142,47 @@ def test_decompression_bombs(monkeypatch: pytest.MonkeyPatch, jpeg: bytes) -> No
 def test_errors_are_fs_errors() -> None:
     assert issubclass(ImageError, FSError)
     assert image_format(make_image("PNG")) == "PNG"
+
+
+@pytest.mark.parametrize("size", [(1001, 500), (999, 600), (4033, 3024), (1001, 1001), (3, 2001)])
+def test_odd_sized_jpegs_get_their_thumbnails(size: tuple[int, int]) -> None:
+    """Draft decoding rounds each side up on its own: the crop box follows each side's scale."""
+    rendered = render(make_image("JPEG", size), max_size=1024, thumbnails=[512, 128, 100, 32])
+    assert {s: _open(data).size for s, data in rendered.thumbnails.items()} == {
+        s: (s, s) for s in (512, 128, 100, 32)
+    }
+    assert max(_open(rendered.main).size) == min(1024, max(size))
+
+
+def test_16_bit_grey_keeps_its_tones() -> None:
+    grey = Image.linear_gradient("L").resize((256, 256)).convert("I").point(lambda v: v * 257)
+    out = io.BytesIO()
+    grey.convert("I;16").save(out, "PNG")
+    thumb = _open(make_thumbnail(out.getvalue(), 64))
+    low, high = thumb.getextrema()
+    assert thumb.mode.startswith("I")
+    assert low < 2_000  # black...
+    assert high > 60_000  # ...to white
+    assert abs(_mean(thumb) - 32768) < 2_000  # not clipped to white
+    resized = _open(resize(out.getvalue(), 100))
+    assert resized.size == (100, 100)
+    assert abs(_mean(resized) - 32768) < 2_000
+
+
+def _mean(image: Image.Image) -> float:
+    """The mean of a one-band image: its box average down to one pixel."""
+    return float(image.convert("I").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0)))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"), [("PNG", "photo.jpg"), ("JPEG", "logo.png"), ("GIF", "a.webp"), ("PNG", "x")]
+)
+def test_content_must_be_what_the_name_says(fmt: str, name: str) -> None:
+    with pytest.raises(MismatchedImage, match="not what its extension says"):
+        render(make_image(fmt), thumbnails=[32], filename=name)
+    assert render(make_image("JPEG"), filename="photo.JPEG").format == "JPEG"
+
+
+def test_any_failure_is_an_image_error(jpeg: bytes) -> None:
+    with pytest.raises(ImageError):
+        render(jpeg, thumbnails=[0])  # Pillow: "height and width must be > 0"

@@ -373,6 +373,25 @@ class Storage:
         :raises UnauthorizedFileType: if the file type is not allowed.
         :raises FileExists: if the file exists and overwriting is not allowed.
         """
+        name = self.upload_name(file_or_wfs, filename, prefix)
+        self.backend.save(file_or_wfs, name, overwrite=self._overwrite(overwrite))
+        return name
+
+    def upload_name(
+        self,
+        file_or_wfs: FileStorage | IO[bytes],
+        filename: str | None = None,
+        prefix: Prefix = None,
+    ) -> str:
+        """The name :meth:`save` would store ``file_or_wfs`` under, checked as it checks it.
+
+        For code that stores uploads its own way (the mongoengine fields): the client's name is
+        cleaned, the name validated, the file type checked (``file_allowed``) and the folders
+        joined (``prefix`` under ``upload_to``). Nothing is written.
+
+        :raises InvalidFilename: for an invalid name, or none.
+        :raises UnauthorizedFileType: if the file type is not allowed.
+        """
         if filename is None:
             if not isinstance(file_or_wfs, FileStorage):
                 raise InvalidFilename(
@@ -389,9 +408,7 @@ class Storage:
             )
         if callable(prefix):
             prefix = prefix()
-        name = join_name(self._upload_folder(), join_name(prefix, filename))
-        self.backend.save(file_or_wfs, name, overwrite=self._overwrite(overwrite))
-        return name
+        return join_name(self._upload_folder(), join_name(prefix, filename))
 
     def _upload_folder(self) -> str | None:
         upload_to = self.upload_to

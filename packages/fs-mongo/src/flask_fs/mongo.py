@@ -17,7 +17,7 @@ from mongoengine.base import BaseField
 from werkzeug.datastructures import FileStorage
 
 from flask_fs import Storage
-from flask_fs.errors import FileNotFound, InvalidFilename
+from flask_fs.errors import FileNotFound, FSError, InvalidFilename
 from flask_fs.images import render
 from flask_fs.names import clean_filename, extension_of
 
@@ -28,6 +28,14 @@ NameFactory = str | Callable[[Any], str] | None
 
 def _call(value: NameFactory, instance: Any) -> str | None:
     return value(instance) if callable(value) else value
+
+
+def _rewound(file_or_wfs: FileStorage | IO[bytes]) -> IO[bytes]:
+    """The upload's stream, from its start: one upload can be saved into several fields."""
+    stream: IO[bytes] = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
+    if stream.seekable():
+        stream.seek(0)
+    return stream
 
 
 class FileReference:
@@ -82,19 +90,15 @@ class FileReference:
             self._instance._mark_as_changed(self._name)
 
     def _target_name(self, file_or_wfs: FileStorage | IO[bytes], filename: str | None) -> str:
-        """The storage name to save under: ``upload_to`` / (``basename`` or name) + extension."""
-        if filename is None:
-            if not isinstance(file_or_wfs, FileStorage):
-                raise InvalidFilename(
-                    "filename is required to save a file that is not a FileStorage"
-                )
-            filename = clean_filename(file_or_wfs.filename)
-            basename = _call(self.basename, self._instance)
-            if basename:
-                ext = extension_of(filename)
-                filename = f"{basename}.{ext}" if ext else basename
+        """The storage name to save under: ``upload_to`` / (``basename`` or name) + extension,
+        checked by the storage as :meth:`Storage.save <flask_fs.Storage.save>` checks it (name,
+        allowed extensions)."""
+        basename = _call(self.basename, self._instance)
+        if filename is None and basename and isinstance(file_or_wfs, FileStorage):
+            ext = extension_of(clean_filename(file_or_wfs.filename))
+            filename = f"{basename}.{ext}" if ext else basename
         prefix = _call(self.upload_to, self._instance)
-        return posixpath.join(prefix, filename) if prefix else filename
+        return self.storage.upload_name(file_or_wfs, filename, prefix=prefix)
 
     def _owned(self) -> set[str]:
         return {self.filename} if self.filename else set()
@@ -107,19 +111,27 @@ class FileReference:
 
     def save(
         self,
-        file_or_wfs: FileStorage | IO[bytes],
+        wfs: FileStorage | IO[bytes] | None = None,
         filename: str | None = None,
         overwrite: bool | None = None,
+        *,
+        file_or_wfs: FileStorage | IO[bytes] | None = None,
     ) -> str:
-        """Save a file (werkzeug ``FileStorage`` or binary file object) and reference it."""
-        target = self._target_name(file_or_wfs, filename)
+        """Save a file (werkzeug ``FileStorage`` or binary file object) and reference it.
+
+        ``file_or_wfs`` is another name for ``wfs``.
+        """
+        upload = wfs if wfs is not None else file_or_wfs
+        if upload is None:
+            raise TypeError("save() needs the file to save (wfs)")
+        target = self._target_name(upload, filename)
         previous = self._owned()
         replace = True if target in previous else overwrite
-        name = self.storage.save(file_or_wfs, target, overwrite=replace)
-        self._forget(keep={name})
-        self.filename = name
+        self.storage.write(target, _rewound(upload), overwrite=replace)
+        self._forget(keep={target})
+        self.filename = target
         self._mark_as_changed()
-        return name
+        return target
 
     def delete(self) -> None:
         """Delete the referenced file(s) and empty the reference."""
@@ -129,7 +141,8 @@ class FileReference:
 
 
 class ImageReference(FileReference):
-    """Implements the ImageField interface: an original, a main image and thumbnails."""
+    """Implements the ImageField interface: the image, its thumbnails, and a copy of the
+    original when the image was resized or optimised."""
 
     def __init__(
         self,
@@ -142,25 +155,37 @@ class ImageReference(FileReference):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.original = original
+        self._original = original if original != self.filename else None
         self.max_size = max_size
         self.thumbnail_sizes = list(thumbnail_sizes or ())
         self.thumbnails = {int(size): name for size, name in (thumbnails or {}).items()}
-        self.bbox = list(bbox) if bbox else None
+        self.bbox = tuple(bbox) if bbox else None
         self.optimize = optimize
 
+    @property
+    def original(self) -> str | None:
+        """The name of the unmodified image. It is the file itself, or its ``-original`` copy
+        when the image was resized or optimised."""
+        return self._original or self.filename
+
+    @original.setter
+    def original(self, value: str | None) -> None:
+        self._original = value if value != self.filename else None
+
     def to_mongo(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"filename": self.filename, "original": self.original}
+        data: dict[str, Any] = {"filename": self.filename}
+        if self._original:
+            data["original"] = self._original
         if self.thumbnails:
             data["thumbnails"] = {str(size): name for size, name in self.thumbnails.items()}
         if self.bbox:
-            data["bbox"] = self.bbox
+            data["bbox"] = list(self.bbox)
         return data
 
     def _owned(self) -> set[str]:
         return (
             super()._owned()
-            | ({self.original} if self.original else set())
+            | ({self._original} if self._original else set())
             | set(self.thumbnails.values())
         )
 
@@ -176,57 +201,84 @@ class ImageReference(FileReference):
         bbox: Sequence[int] | None = None,
         overwrite: bool | None = None,
     ) -> str:
-        """Save an image: the original untouched, the main image and every thumbnail.
+        """Save an image: the image (fitted within ``max_size``, optimised), every thumbnail,
+        and the original untouched (as a ``-original`` copy when the image was changed).
 
         :param bbox: ``(left, top, right, bottom)``: the region thumbnails are cut from.
         """
         target = self._target_name(file_or_wfs, filename)
-        stream = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
-        data = stream.read()
-        self.bbox = list(bbox) if bbox else None
+        data = _rewound(file_or_wfs).read()
+        self.bbox = tuple(bbox) if bbox else None
         self._store(data, target, overwrite)
         return target
 
     def _store(
         self, data: bytes, target: str, overwrite: bool | None, rerender: bool = False
     ) -> None:
-        """Render every derived image first (bad input stores nothing), then write them all
-        (all but the original, when rerendering)."""
+        """Render every derived image first (bad input stores nothing), then write them; if a
+        write fails, the files it had written are deleted again."""
         rendered = render(
             data,
             max_size=self.max_size,
             thumbnails=self.thumbnail_sizes,
             bbox=self.bbox,
             optimize=self._should_optimize(),
+            filename=target,
         )
         stem, ext = posixpath.splitext(target)
-        original = f"{stem}-original{ext}"
+        changed = rendered.main != data  # resized or optimised: the original needs a copy
+        kept = self._original if rerender else None  # the copy rerendering reads from
+        original = (kept or f"{stem}-original{ext}") if changed else None
         thumbnails = {size: f"{stem}-{size}{ext}" for size in rendered.thumbnails}
-        previous = self._owned()
-        outputs = {original: data, target: rendered.main}
+        outputs: dict[str, bytes] = {}
+        if original and original != kept:  # the original is never rewritten
+            outputs[original] = data
+        if not rerender or changed or self._original:
+            outputs[target] = rendered.main
         outputs.update({thumbnails[size]: content for size, content in rendered.thumbnails.items()})
-        for name, content in outputs.items():
-            if rerender and name == original:
-                continue  # the original is never rewritten
-            self.storage.write(name, content, overwrite=True if name in previous else overwrite)
-        self._forget(keep=set(outputs))
-        self.filename, self.original, self.thumbnails = target, original, thumbnails
+        self._write_all(outputs, overwrite)
+        keep = {target, *thumbnails.values(), *([original] if original else [])}
+        self._forget(keep)
+        self.filename, self._original, self.thumbnails = target, original, thumbnails
         self._mark_as_changed()
+
+    def _write_all(self, outputs: Mapping[str, bytes], overwrite: bool | None) -> None:
+        previous = self._owned()
+        written: list[str] = []
+        try:
+            for name, content in outputs.items():
+                replace = True if name in previous else overwrite
+                self.storage.write(name, content, overwrite=replace)
+                written.append(name)
+        except BaseException:
+            for name in written:
+                if name not in previous:
+                    with contextlib.suppress(FSError):
+                        self.storage.delete(name)
+            raise
 
     def render(self) -> None:
         """Rerender every derived image from the original, with the current sizes and
         optimisation; the original stays untouched."""
-        if not self.original:
+        if not self.original or not self.filename:
             return
-        data = self.storage.read(self.original)
-        target = self.filename or self.original.replace("-original", "", 1)
-        self._store(data, target, overwrite=True, rerender=True)
+        self._store(self.storage.read(self.original), self.filename, True, rerender=True)
 
     rerender = render
 
     def thumbnail(self, size: int) -> str | None:
-        """The thumbnail filename for a registered size."""
-        return self.thumbnails.get(int(size))
+        """The thumbnail filename for a registered size.
+
+        :raises ValueError: if ``size`` is not one of the field's thumbnail sizes.
+        """
+        size = int(size)
+        if size not in self.thumbnail_sizes and size not in self.thumbnails:
+            known = sorted({*self.thumbnail_sizes, *self.thumbnails})
+            raise ValueError(
+                f"thumbnail size {size} is not a registered size "
+                f"(registered: {', '.join(map(str, known)) or 'none'})"
+            )
+        return self.thumbnails.get(size)
 
     def best_url(self, size: int | None = None, external: bool = False) -> str | None:
         """The URL of the smallest image at least ``size`` pixels: a thumbnail when one is, else
@@ -287,6 +339,8 @@ class FileField(BaseField):  # type: ignore[misc]
     def to_python(self, value: Any) -> Any:
         if isinstance(value, self.proxy_class):
             return value
+        if isinstance(value, str):  # a name assigned to the field: the file it names
+            value = {"filename": value}
         stored = dict(value) if isinstance(value, Mapping) else {}
         return self.proxy_class(**self.proxy_options(), **stored)
 
