@@ -18,7 +18,7 @@ def test_upload_name_is_what_save_uses_and_writes_nothing(app: Flask) -> None:
     with app.app_context():
         upload = FileStorage(io.BytesIO(b"x"), "../Été 2024.PNG")
         assert images.upload_name(upload) == "up/Été_2024.png"
-        assert images.upload_name(upload, "a/b.gif", prefix="p") == "p/a/b.gif"
+        assert images.upload_name(upload, "a/b.gif", prefix="p") == "up/p/a/b.gif"
         assert list(images.list_files()) == []
         assert images.save(upload) == images.upload_name(upload)
 
