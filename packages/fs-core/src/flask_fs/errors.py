@@ -14,9 +14,19 @@ class FSError(Exception):
 class FileExists(FSError):
     """Raised when trying to overwrite an existing file."""
 
+    @classmethod
+    def of(cls, filename: str, storage: str) -> FileExists:
+        """The error for ``filename`` in the storage named ``storage``, worded once for all."""
+        return cls(f"{filename!r} already exists in storage {storage!r}")
+
 
 class FileNotFound(FSError):
     """Raised when trying to access a non existent file."""
+
+    @classmethod
+    def of(cls, filename: str, storage: str) -> FileNotFound:
+        """The error for ``filename`` in the storage named ``storage``, worded once for all."""
+        return cls(f"{filename!r} not found in storage {storage!r}")
 
 
 class UploadNotAllowed(FSError):

@@ -77,12 +77,12 @@ def _accepts(function: Callable[..., Any], parameter: str) -> bool:
 
 def _refuse_existing(backend: BaseBackend, filename: str) -> None:
     if backend.exists(filename):
-        raise FileExists(f"{filename!r} already exists in storage {backend.name!r}")
+        raise FileExists.of(filename, backend.name)
 
 
 def _require_existing(backend: BaseBackend, filename: str) -> None:
     if not backend.exists(filename):
-        raise FileNotFound(f"{filename!r} not found in storage {backend.name!r}")
+        raise FileNotFound.of(filename, backend.name)
 
 
 class _Spool(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]

@@ -291,7 +291,7 @@ def claim_name(
         return
     with _claims_lock:
         if key in _claimed:
-            raise FileExists(f"{filename!r} already exists in storage {storage!r}")
+            raise FileExists.of(filename, storage)
         _claimed.add(key)
     try:
         yield

@@ -166,10 +166,10 @@ class GridFsBackend(BaseBackend):
             raise self.backend_error(exc) from exc
 
     def _not_found(self, filename: str) -> FileNotFound:
-        return FileNotFound(f"{filename!r} not found in storage {self.name!r}")
+        return FileNotFound.of(filename, self.name)
 
     def _exists_error(self, filename: str) -> FileExists:
-        return FileExists(f"{filename!r} already exists in storage {self.name!r}")
+        return FileExists.of(filename, self.name)
 
     def _newest(self, filename: str) -> dict[str, Any]:
         """The files document of the file: the newest revision of ``filename``."""

@@ -122,7 +122,7 @@ class LocalBackend(BaseBackend):
         return path
 
     def _not_found(self, filename: str) -> FileNotFound:
-        return FileNotFound(f"{filename!r} not found in storage {self.name!r}")
+        return FileNotFound.of(filename, self.name)
 
     def _open_regular(self, filename: str) -> tuple[IO[bytes], os.stat_result]:
         """``filename`` opened for reading, and its ``fstat``: a regular file, or FileNotFound.
@@ -165,7 +165,7 @@ class LocalBackend(BaseBackend):
         target, info = self._lookup(filename)
         if not overwrite and info is not None:
             # An early answer, before any data is sent; the link at commit is what enforces it.
-            raise FileExists(f"{filename!r} already exists in storage {self.name!r}")
+            raise FileExists.of(filename, self.name)
         temp = os.path.join(os.path.dirname(target), _TEMP_PREFIX + secrets.token_hex(8))
         try:
             # "xb" like open() does: the umask applies, so files get the usual permissions.
@@ -339,7 +339,7 @@ class LocalBackend(BaseBackend):
         try:
             os.link(source, target)
         except FileExistsError:
-            raise FileExists(f"{filename!r} already exists in storage {self.name!r}") from None
+            raise FileExists.of(filename, self.name) from None
         except OSError as exc:
             if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
                 raise
@@ -352,7 +352,7 @@ class LocalBackend(BaseBackend):
         try:
             os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
         except FileExistsError:
-            raise FileExists(f"{filename!r} already exists in storage {self.name!r}") from None
+            raise FileExists.of(filename, self.name) from None
         os.replace(source, target)
 
     def _prune_empty_parents(self, directory: str) -> None:

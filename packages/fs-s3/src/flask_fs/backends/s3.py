@@ -195,7 +195,7 @@ class S3Backend(BaseBackend):
         except ClientError as exc:
             code = _code(exc)
             if code in _MISSING_CODES and filename is not None:
-                raise FileNotFound(f"{filename!r} not found in storage {self.name!r}") from None
+                raise FileNotFound.of(filename, self.name) from None
             if code in _PRECONDITION_CODES and filename is not None:
                 if not self.exists(filename):
                     # SeaweedFS refuses a create-only write where an (empty) folder of that
@@ -204,7 +204,7 @@ class S3Backend(BaseBackend):
                         f"{where}: the server refused to create {filename!r} although no object "
                         "has that name (a folder of that name may remain on the server)"
                     ) from exc
-                raise FileExists(f"{filename!r} already exists in storage {self.name!r}") from None
+                raise FileExists.of(filename, self.name) from None
             if code == "NoSuchBucket":
                 raise BackendError(f"{where}: the bucket does not exist") from exc
             message = exc.response.get("Error", {}).get("Message", "")
@@ -246,7 +246,7 @@ class S3Backend(BaseBackend):
 
     def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
         if not overwrite and self.exists(filename):  # early answer; the server enforces it
-            raise FileExists(f"{filename!r} already exists in storage {self.name!r}")
+            raise FileExists.of(filename, self.name)
         upload = PipeUpload(
             lambda reader: self._upload(reader, filename, overwrite),
             lambda digest: self._store_checksum(filename, digest),
@@ -399,7 +399,7 @@ class S3Backend(BaseBackend):
             # refuses every such copy), so a create-only copy streams through a conditional
             # upload, which they honour. AWS users can set CONDITIONAL_COPY for server-side ones.
             if self.exists(target):
-                raise FileExists(f"{target!r} already exists in storage {self.name!r}")
+                raise FileExists.of(target, self.name)
             super().copy(filename, target, overwrite=False)
             return
         head = self._head(filename)

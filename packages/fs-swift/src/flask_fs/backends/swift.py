@@ -160,9 +160,9 @@ class SwiftBackend(BaseBackend):
         except ClientException as exc:
             status = exc.http_status
             if status == 404 and filename is not None:
-                raise FileNotFound(f"{filename!r} not found in storage {self.name!r}") from None
+                raise FileNotFound.of(filename, self.name) from None
             if status == 412 and filename is not None:
-                raise FileExists(f"{filename!r} already exists in storage {self.name!r}") from None
+                raise FileExists.of(filename, self.name) from None
             reason = _REASONS.get(status or 0, "")
             raise BackendError(f"{where}: {reason or exc.msg} ({status or exc})") from exc
         except (SwiftError, OSError) as exc:
@@ -217,7 +217,7 @@ class SwiftBackend(BaseBackend):
 
     def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
         if not overwrite and self.exists(filename):  # early answer; the server enforces it
-            raise FileExists(f"{filename!r} already exists in storage {self.name!r}")
+            raise FileExists.of(filename, self.name)
         upload = PipeUpload(
             lambda reader: self._upload(reader, filename, overwrite),
             lambda digest: self._store_checksum(filename, digest),
