@@ -15,6 +15,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import random
 import secrets
 import stat
 import time
@@ -296,10 +297,12 @@ class LocalBackend(BaseBackend):
     def _in_folder(self, target: str, filename: str, create: Callable[[], T]) -> T:
         """``create()`` makes something in the folder of ``target``: make the folders when they
         are missing, and again when a delete that emptied them prunes them in between."""
-        for _ in range(_FOLDER_ATTEMPTS):
+        for attempt in range(_FOLDER_ATTEMPTS):
             try:
                 return create()
             except FileNotFoundError:
+                if attempt >= 2:  # threads pruning and remaking in lockstep: break the step
+                    time.sleep(random.uniform(0, 0.0005 * attempt))  # noqa: S311
                 self._make_parents(target, filename)
             except NotADirectoryError:
                 raise self._parent_is_a_file(filename) from None
