@@ -14,6 +14,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import IO, Any
 
+from werkzeug.datastructures import FileStorage
+
 CHUNK_SIZE = 1024 * 1024
 
 
@@ -129,6 +131,13 @@ class BackgroundDigest:
         if self._pending is not None:
             self._pending.result()
         return self._digest.hexdigest()
+
+
+def upload_stream(file_or_wfs: FileStorage | IO[bytes]) -> IO[bytes]:
+    """The binary stream of an upload: a werkzeug ``FileStorage``'s, or the file object itself."""
+    if isinstance(file_or_wfs, FileStorage):
+        return file_or_wfs.stream
+    return file_or_wfs
 
 
 def copy_stream(source: IO[bytes], target: IO[bytes], chunk_size: int = CHUNK_SIZE) -> int:
