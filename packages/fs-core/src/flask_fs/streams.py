@@ -12,7 +12,7 @@ import io
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from werkzeug.datastructures import FileStorage
 
@@ -92,6 +92,35 @@ class CommittingWriter(io.BufferedIOBase):
         # An unclosed writer that is collected was abandoned half-way: drop it.
         if not self._done:
             self.discard()
+
+
+class _MemorySink(io.RawIOBase):
+    """Where an in-memory writer's bytes go; they stay readable once it is closed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self.size
+
+
+def memory_writer(commit: Callable[[bytes], None], name: str = "") -> CommittingWriter:
+    """A write stream kept in memory: closed normally, it gives ``commit`` the whole content;
+    discarded, it gives nothing. For backends that publish a file in one call."""
+    sink = _MemorySink()
+    raw = cast("IO[bytes]", sink)
+    return CommittingWriter(raw, lambda: commit(b"".join(sink.chunks)), lambda: None, name=name)
 
 
 class TextWriter(io.TextIOWrapper):
