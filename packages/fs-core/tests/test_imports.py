@@ -105,6 +105,7 @@ def test_the_checker_finds_a_cycle() -> None:
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_each_module_imports_alone(module: str) -> None:
     """In a fresh interpreter, importing any module first works (no cycle hides behind an

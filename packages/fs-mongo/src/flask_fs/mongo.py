@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
+from importlib.metadata import version
 from typing import IO, Any
 
 from flask import current_app
@@ -22,7 +23,7 @@ from flask_fs.images import render
 from flask_fs.names import clean_filename, extension_of
 from flask_fs.streams import upload_stream
 
-__version__ = "1.0.0"
+__version__ = version("fs-mongo")
 
 NameFactory = str | Callable[[Any], str] | None
 

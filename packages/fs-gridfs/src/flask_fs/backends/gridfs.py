@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
+from importlib.metadata import version
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from bson import ObjectId
@@ -48,7 +49,7 @@ from flask_fs.streams import CHUNK_SIZE, CommittingWriter, copy_stream, sha256_h
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
 
-__version__ = "1.0.0"
+__version__ = version("fs-gridfs")
 
 #: pymongo options flask-fs sets unless the ``CLIENT_OPTIONS`` setting says otherwise.
 CLIENT_DEFAULTS = {"serverSelectionTimeoutMS": 5000, "connectTimeoutMS": 5000}

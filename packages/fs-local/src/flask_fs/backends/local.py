@@ -19,6 +19,7 @@ import stat
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
+from importlib.metadata import version
 from typing import IO, Any, ClassVar, TypeVar, cast
 
 from werkzeug.wrappers import Response
@@ -37,7 +38,7 @@ from flask_fs.serving import guess_mime, send_stream
 from flask_fs.settings import Setting
 from flask_fs.streams import CHUNK_SIZE, CommittingWriter
 
-__version__ = "1.0.0"
+__version__ = version("fs-local")
 
 _TEMP_PREFIX = TEMPORARY_PREFIX
 
