@@ -1,4 +1,5 @@
-"""Real servers for the tests, on 127.0.0.1, started by the project's own scripts (services/).
+"""Real servers for the tests, on 127.0.0.1, started by the project's own scripts (services/,
+described once in services/fs_services.py).
 
 A fixture uses the server its environment variable names when it is set (for example a
 `docker compose up` service) and otherwise installs (once per machine) and starts one for the
@@ -8,81 +9,87 @@ test session. A server that cannot be started is an error: a test needing it nev
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fs_services import (
+    LOCAL_S3_SERVERS,
+    MONGO,
+    MOTO,
+    SEAWEED,
+    SERVICES,
+    SWIFT,
+    SWIFT_SERVER,
+    S3Server,
+    Service,
+    ServiceError,
+    SwiftServer,
+)
+from fs_services import (
+    mongo_url as local_mongo_url,
+)
 
-SERVICES = Path(__file__).resolve().parent / "services"
-SERVICES_DIR = Path(os.environ.get("FS_SERVICES_DIR", "/tmp/fs-services"))
 
-
-@dataclass(frozen=True)
-class S3Server:
-    """How to reach an S3 server."""
-
-    name: str
-    endpoint: str
-    access_key: str
-    secret_key: str
-    region: str = "us-east-1"
-
-
-def _answers(port: int) -> bool:
-    """Whether something already listens on 127.0.0.1:``port``."""
+def _run_service(service: Service) -> Iterator[None]:
+    """The server answers while the session runs (started here if need be)."""
     try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
-def _run_service(script: str, install: str, venv: str, port: int) -> Iterator[None]:
-    """Install (if its venv is missing) and start a service; stop it when the session ends.
-
-    A server already answering on its port (started by hand or by another test session) is
-    used as it is, and left running.
-    """
-    if _answers(port):
-        yield
-        return
-    path = SERVICES / script
-    if not (SERVICES_DIR / venv / "bin").exists():
-        subprocess.run(["bash", str(path), install], check=True)
-    for _attempt in range(2):  # a server stopped just before may still hold its ports
-        subprocess.run(["bash", str(path), "stop"], check=False, capture_output=True)
-        started = subprocess.run(["bash", str(path), "start"], capture_output=True, text=True)
-        if started.returncode == 0:
-            break
-        time.sleep(2)
-    if started.returncode != 0:
-        pytest.fail(f"{script} start failed:\n{started.stdout}\n{started.stderr}", pytrace=False)
-    try:
-        yield
-    finally:
-        subprocess.run(["bash", str(path), "stop"], check=False, capture_output=True)
+        yield from service.running()
+    except ServiceError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="session")
 def seaweed_service() -> Iterator[None]:
     """SeaweedFS (S3 gateway on :18333): a real, on-disk server that checks signatures."""
-    yield from _run_service("seaweed_s3.sh", "install", "seaweedvenv", 18333)
+    yield from _run_service(SEAWEED)
 
 
 @pytest.fixture(scope="session")
 def moto_service() -> Iterator[None]:
     """moto's ``moto_server`` (S3 on :15001), in memory."""
-    yield from _run_service("moto_s3.sh", "install", "motovenv", 15001)
+    yield from _run_service(MOTO)
 
 
 @pytest.fixture(scope="session")
 def swift_service() -> Iterator[None]:
     """OpenStack Swift all-in-one (proxy on :18080: native API and s3api)."""
-    yield from _run_service("swift_saio.sh", "install-pip", "swiftvenv", 18080)
+    yield from _run_service(SWIFT)
+
+
+#: The fixtures that reach a test server: a test using one (even through another fixture) is
+#: marked ``services``; one using ``chromium`` is marked ``browser``.
+SERVER_FIXTURES = frozenset(
+    {
+        "seaweed_service",
+        "moto_service",
+        "swift_service",
+        "mongo_service",
+        "s3_server",
+        "seaweed_s3",
+        "moto_s3",
+        "mongo_url",
+        "swift_server",
+        "mongoengine_db",
+    }
+)
+
+
+RELIABILITY = Path(__file__).resolve().parent / "tests-integration" / "reliability"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by what it needs, from the fixtures it uses (and the reliability suite,
+    minutes of load and faults, as slow)."""
+    for item in items:
+        if RELIABILITY in item.path.parents:
+            item.add_marker(pytest.mark.slow)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SERVER_FIXTURES:
+            item.add_marker(pytest.mark.services)
+        if "chromium" in fixtures:
+            item.add_marker(pytest.mark.browser)
 
 
 def external_s3() -> S3Server | None:
@@ -99,17 +106,11 @@ def external_s3() -> S3Server | None:
     )
 
 
-#: The local S3 servers and the fixture that starts each.
-LOCAL_S3_SERVERS = {
-    "seaweed": (
-        "seaweed_service",
-        S3Server("seaweed", "http://127.0.0.1:18333", "seaweedtest", "seaweedsecret"),
-    ),
-    "moto": ("moto_service", S3Server("moto", "http://127.0.0.1:15001", "test", "test")),
-    "swift-s3api": (
-        "swift_service",
-        S3Server("swift-s3api", "http://127.0.0.1:18080", "test:tester", "testing"),
-    ),
+#: The fixture that starts each local S3 server.
+_S3_FIXTURES = {
+    "seaweed": "seaweed_service",
+    "moto": "moto_service",
+    "swift-s3api": "swift_service",
 }
 
 
@@ -124,9 +125,7 @@ def s3_server(request: pytest.FixtureRequest) -> S3Server:
     external = external_s3()
     if external is not None:
         return external
-    fixture_name, server = LOCAL_S3_SERVERS[request.param]
-    request.getfixturevalue(fixture_name)
-    return server
+    return _local_s3(request, request.param)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -136,9 +135,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _local_s3(request: pytest.FixtureRequest, name: str) -> S3Server:
-    fixture_name, server = LOCAL_S3_SERVERS[name]
-    request.getfixturevalue(fixture_name)
-    return server
+    request.getfixturevalue(_S3_FIXTURES[name])
+    return LOCAL_S3_SERVERS[name][1]
 
 
 @pytest.fixture(scope="session")
@@ -160,22 +158,13 @@ def mongo_url(request: pytest.FixtureRequest) -> str:
     if url:
         return url
     request.getfixturevalue("mongo_service")
-    return "mongodb://127.0.0.1:17017/?directConnection=true"
+    return local_mongo_url()
 
 
 @pytest.fixture(scope="session")
 def mongo_service() -> Iterator[None]:
     """SecantusDB, a MongoDB-wire server (test-only; GPL, beta)."""
-    yield from _run_service("mongo_secantus.sh", "install", "mongovenv", 17017)
-
-
-@dataclass(frozen=True)
-class SwiftServer:
-    """How to reach a Swift cluster (v1 auth)."""
-
-    authurl: str
-    user: str
-    key: str
+    yield from _run_service(MONGO)
 
 
 @pytest.fixture(scope="session")
@@ -189,7 +178,7 @@ def swift_server(request: pytest.FixtureRequest) -> SwiftServer:
             os.environ.get("FS_TEST_SWIFT_KEY", "testing"),
         )
     request.getfixturevalue("swift_service")
-    return SwiftServer("http://127.0.0.1:18080/auth/v1.0", "test:tester", "testing")
+    return SWIFT_SERVER
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 MiB = 1024 * 1024
 BLOCK = os.urandom(MiB)
 SERVICES = Path(__file__).resolve().parent.parent / "services"
+# services/fs_services.py describes the test servers once, for the tests and the benchmarks.
+sys.path.insert(0, str(SERVICES))
+
+from fs_services import Service  # noqa: E402
 
 Work = Callable[[], float]
 Case = Callable[[Path, int], Work]
@@ -104,15 +108,12 @@ def write_read_small(storage: Storage, count: int, content: bytes, prefix: str =
     return work
 
 
-def ensure_service(script: str, install: str, venv: str, probe: Callable[[], object]) -> None:
+def ensure_service(service: Service, probe: Callable[[], object]) -> None:
     """Start a server from services/ unless ``probe()`` reaches one already."""
     try:
         probe()
     except Exception:  # anything means: no server there yet
-        path = SERVICES / script
-        if not (Path(os.environ.get("FS_SERVICES_DIR", "/tmp/fs-services")) / venv).exists():
-            subprocess.run(["bash", str(path), install], check=True)
-        subprocess.run(["bash", str(path), "start"], check=True)
+        service.start()
 
 
 def _max_rss_mb() -> float:

@@ -25,6 +25,7 @@ from _harness import (
     write_read_small,
 )
 from flask import Flask
+from fs_services import MONGO, mongo_url
 from gridfs import GridFSBucket
 from pymongo import MongoClient
 
@@ -32,7 +33,7 @@ import flask_fs as fs
 
 MiB = 1024 * 1024
 SMALL = os.urandom(4096)
-URL = os.environ.get("FS_BENCH_MONGO_URL", "mongodb://127.0.0.1:17017/?directConnection=true")
+URL = os.environ.get("FS_BENCH_MONGO_URL", mongo_url())
 DATABASE = "flask_fs_bench"
 files = fs.Storage("bench", fs.ALL)
 
@@ -124,7 +125,7 @@ def small_fs(workdir: Path, count: int) -> Work:
 if __name__ == "__main__":
     if "--child" not in sys.argv:
         ping = MongoClient(URL, serverSelectionTimeoutMS=1000).admin.command
-        ensure_service("mongo_secantus.sh", "install", "mongovenv", lambda: ping("ping"))
+        ensure_service(MONGO, lambda: ping("ping"))
     main(
         __file__,
         {

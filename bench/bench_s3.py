@@ -32,14 +32,15 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from flask import Flask
+from fs_services import SEAWEED, SEAWEED_S3
 
 import flask_fs as fs
 
 MiB = 1024 * 1024
 SMALL = os.urandom(4096)
-ENDPOINT = os.environ.get("FS_BENCH_S3_ENDPOINT", "http://127.0.0.1:18333")
-ACCESS_KEY = os.environ.get("FS_BENCH_S3_ACCESS_KEY", "seaweedtest")
-SECRET_KEY = os.environ.get("FS_BENCH_S3_SECRET_KEY", "seaweedsecret")
+ENDPOINT = os.environ.get("FS_BENCH_S3_ENDPOINT", SEAWEED_S3.endpoint)
+ACCESS_KEY = os.environ.get("FS_BENCH_S3_ACCESS_KEY", SEAWEED_S3.access_key)
+SECRET_KEY = os.environ.get("FS_BENCH_S3_SECRET_KEY", SEAWEED_S3.secret_key)
 BUCKET = "flask-fs-bench"
 files = fs.Storage("bench", fs.ALL)
 
@@ -206,7 +207,7 @@ if __name__ == "__main__":
     import sys
 
     if "--child" not in sys.argv:
-        ensure_service("seaweed_s3.sh", "install", "seaweedvenv", lambda: _client().list_buckets())
+        ensure_service(SEAWEED, lambda: _client().list_buckets())
         with contextlib.suppress(ClientError):  # it exists already
             _client().create_bucket(Bucket=BUCKET)
     main(

@@ -25,6 +25,7 @@ from _harness import (
     write_read_small,
 )
 from flask import Flask
+from fs_services import SWIFT, SWIFT_SERVER
 from swiftclient.client import Connection
 from swiftclient.service import SwiftService, SwiftUploadObject
 
@@ -32,8 +33,8 @@ import flask_fs as fs
 
 MiB = 1024 * 1024
 SMALL = os.urandom(4096)
-AUTHURL = os.environ.get("FS_BENCH_SWIFT_AUTHURL", "http://127.0.0.1:18080/auth/v1.0")
-USER, KEY = "test:tester", "testing"
+AUTHURL = os.environ.get("FS_BENCH_SWIFT_AUTHURL", SWIFT_SERVER.authurl)
+USER, KEY = SWIFT_SERVER.user, SWIFT_SERVER.key
 CONTAINER = "flask-fs-bench"
 SEGMENT = 16 * MiB
 files = fs.Storage("bench", fs.ALL)
@@ -131,7 +132,7 @@ def small_fs(workdir: Path, count: int) -> Work:
 
 if __name__ == "__main__":
     if "--child" not in sys.argv:
-        ensure_service("swift_saio.sh", "install-pip", "swiftvenv", lambda: _conn().get_auth())
+        ensure_service(SWIFT, lambda: _conn().get_auth())
         _conn().put_container(CONTAINER)
     main(
         __file__,

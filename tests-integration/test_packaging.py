@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.packaging
+
 REPO = Path(__file__).resolve().parent.parent
 VERSION = "1.0.0"
 DISTRIBUTIONS = {
@@ -204,7 +206,7 @@ def test_a_third_party_backend_plugs_in_and_passes_the_suite(make_venv: Any) -> 
         cwd=tests,
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "88 passed" in result.stdout  # the whole conformance suite
+    assert "100 passed" in result.stdout  # the whole conformance suite
 
 
 def test_an_sdist_builds_a_working_wheel(wheelhouse: Path, make_venv: Any) -> None:
@@ -216,16 +218,46 @@ def test_an_sdist_builds_a_working_wheel(wheelhouse: Path, make_venv: Any) -> No
     assert venv.run(_imports(DISTRIBUTIONS["fs-local"][0])) == "ok"
 
 
-def test_versions_agree() -> None:
-    sources = [
-        "packages/fs-core/src/flask_fs/__about__.py",
-        "packages/fs-local/src/flask_fs/backends/local.py",
-        "packages/fs-s3/src/flask_fs/backends/s3.py",
-        "packages/fs-gridfs/src/flask_fs/backends/gridfs.py",
-        "packages/fs-swift/src/flask_fs/backends/swift.py",
-        "packages/fs-images/src/flask_fs/images.py",
-        "packages/fs-mongo/src/flask_fs/mongo.py",
-        "packages/flask-fs/pyproject.toml",
-    ]
-    for source in sources:
-        assert f'"{VERSION}"' in (REPO / source).read_text(), source
+VERSION_FILE = REPO / "packages/fs-core/src/flask_fs/__about__.py"
+#: Their pyproject.toml and module are being rewritten with the object-store pipeline.
+NOT_YET_ONE_SOURCE = {"fs-s3", "fs-swift"}
+
+
+@pytest.mark.parametrize(
+    "project",
+    [
+        pytest.param(
+            project,
+            marks=pytest.mark.xfail(reason="still its own version line", strict=True)
+            if project in NOT_YET_ONE_SOURCE
+            else (),
+        )
+        for project in [*DISTRIBUTIONS, "flask-fs"]
+    ],
+)
+def test_the_version_is_read_from_one_file(project: str) -> None:
+    """Every distribution's hatch version source is fs-core's __about__.py, and no module of it
+    writes a version of its own."""
+    assert f'__version__ = "{VERSION}"' in VERSION_FILE.read_text()
+    folder = REPO / "packages" / project
+    pyproject = (folder / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in pyproject
+    if project != "fs-core":
+        assert 'path = "../fs-core/src/flask_fs/__about__.py"' in pyproject
+        for module in (folder / "src").rglob("*.py"):
+            assert f'"{VERSION}"' not in module.read_text(), module
+
+
+@pytest.mark.parametrize("project", [*DISTRIBUTIONS, "flask-fs"])
+def test_versions_agree(project: str) -> None:
+    """What hatch builds each distribution as."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HATCH_ENV")}
+    found = subprocess.run(
+        [_tool("hatch"), "version"],
+        cwd=REPO / "packages" / project,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    assert found.stdout.strip() == VERSION

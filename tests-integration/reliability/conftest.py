@@ -10,26 +10,31 @@ import contextlib
 import json
 import os
 import random
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from flask import current_app
+from fs_services import (
+    FAULT_MONGO,
+    FAULT_MONGO_URL,
+    FAULT_SEAWEED,
+    FAULT_SEAWEED_S3,
+    FAULT_SWIFT,
+    FAULT_SWIFT_SERVER,
+    Service,
+    ServiceError,
+)
 
 from flask_fs import Storage
 from flask_fs.testing import temporary_storage, temporary_storages
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-SERVICES = REPO / "services"
-SERVICES_DIR = Path(os.environ.get("FS_SERVICES_DIR", "/tmp/fs-services"))
 SOAK = os.environ.get("FS_RELIABILITY") == "soak"
 BACKENDS = ["local", "s3", "gridfs", "swift"]
 MiB = 1024 * 1024
@@ -363,36 +368,24 @@ def hostile_names(count: int, seed: int = 20261124) -> list[str]:
 class FaultServer:
     """A server of the suite's own (other ports, other data), which tests may stop."""
 
-    script: str
-    env: dict[str, str]
-
-    def _run(self, action: str, **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["bash", str(SERVICES / self.script), action],
-            env={**os.environ, **self.env, **env},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+    service: Service
 
     def start(self) -> None:
-        for _attempt in range(3):
-            started = self._run("start")
-            if started.returncode == 0:
-                return
-            self._run("stop")
-            time.sleep(2)
-        pytest.fail(f"{self.script} start failed:\n{started.stdout}\n{started.stderr}")
+        try:
+            self.service.start(attempts=3)
+        except ServiceError as exc:
+            pytest.fail(str(exc))
 
     def stop(self, keep_data: bool = True) -> None:
         """Stop the server; its data stays for the next start unless ``keep_data`` is False."""
-        self._run("stop", SWIFT_KEEP_TMPFS="1" if keep_data else "0")
+        self.service.stop(SWIFT_KEEP_TMPFS="1" if keep_data else "0")
 
 
 def _fault_server(
-    request: pytest.FixtureRequest, main: str, server: FaultServer
+    request: pytest.FixtureRequest, main: str, service: Service
 ) -> Iterator[FaultServer]:
     request.getfixturevalue(main)  # installs the software (and starts the shared server)
+    server = FaultServer(service)
     server.stop(keep_data=False)
     server.start()
     try:
@@ -403,41 +396,25 @@ def _fault_server(
 
 @pytest.fixture(scope="session")
 def fault_seaweed(request: pytest.FixtureRequest) -> Iterator[FaultServer]:
-    env = {
-        "SW_BASE": str(SERVICES_DIR / "fault-seaweed"),
-        "SW_S3_PORT": "23333",
-        "SW_MASTER_PORT": "24333",
-        "SW_VOLUME_PORT": "23090",
-        "SW_FILER_PORT": "23888",
-    }
-    yield from _fault_server(request, "seaweed_service", FaultServer("seaweed_s3.sh", env))
+    yield from _fault_server(request, "seaweed_service", FAULT_SEAWEED)
 
 
 @pytest.fixture(scope="session")
 def fault_swift(request: pytest.FixtureRequest) -> Iterator[FaultServer]:
-    # a 96 MiB device: large enough for the tests, small enough to fill (507 Insufficient Storage)
-    env = {"SWIFT_BASE": str(SERVICES_DIR / "fault-swift"), "SWIFT_PROXY_PORT": "28080",
-           "SWIFT_ACCOUNT_PORT": "26012", "SWIFT_CONTAINER_PORT": "26011",
-           "SWIFT_OBJECT_PORT": "26010", "SWIFT_MEMCACHED_PORT": "21311", "SWIFT_TMPFS_MB": "96",
-           "SWIFT_ERROR_SUPPRESSION_INTERVAL": "2"}  # fmt: skip
-    yield from _fault_server(request, "swift_service", FaultServer("swift_saio.sh", env))
+    yield from _fault_server(request, "swift_service", FAULT_SWIFT)
 
 
 @pytest.fixture(scope="session")
 def fault_mongo(request: pytest.FixtureRequest) -> Iterator[FaultServer]:
-    env = {"MONGO_BASE": str(SERVICES_DIR / "fault-mongo"), "MONGO_PORT": "27018"}
-    yield from _fault_server(request, "mongo_service", FaultServer("mongo_secantus.sh", env))
+    yield from _fault_server(request, "mongo_service", FAULT_MONGO)
 
 
 #: Each fault server as a Target (its own bucket/database), with short timeouts and few retries.
 _FAULT_TARGETS: dict[str, Callable[[], Target]] = {
-    "s3": lambda: _s3_target(SimpleNamespace(endpoint="http://127.0.0.1:23333",
-                                             access_key="seaweedtest", secret_key="seaweedsecret",
-                                             region="us-east-1")),
-    "swift": lambda: _swift_target(SimpleNamespace(authurl="http://127.0.0.1:28080/auth/v1.0",
-                                                   user="test:tester", key="testing")),
-    "gridfs": lambda: _gridfs_target("mongodb://127.0.0.1:27018/?directConnection=true"),
-}  # fmt: skip
+    "s3": lambda: _s3_target(FAULT_SEAWEED_S3),
+    "swift": lambda: _swift_target(FAULT_SWIFT_SERVER),
+    "gridfs": lambda: _gridfs_target(FAULT_MONGO_URL),
+}
 _FAULT_EXTRA: dict[str, dict[str, Any]] = {
     "s3": {"CLIENT_CONFIG": {"retries": {"max_attempts": 2, "mode": "standard"},
                              "connect_timeout": 2, "read_timeout": 10},

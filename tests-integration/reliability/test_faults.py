@@ -17,11 +17,12 @@ import time
 from typing import Any
 
 import pytest
+from fs_services import SERVICES_DIR
 
 from flask_fs.errors import BackendError, FSError
 from flask_fs.testing import storage_config
 
-from .conftest import FIGURES, SERVICES_DIR, FaultServer, MiB, Target, in_app, python_script
+from .conftest import FIGURES, FaultServer, MiB, Target, in_app, python_script
 
 #: A stopped server must give an error within this many seconds (retries and timeouts included).
 ERROR_WITHIN = 60

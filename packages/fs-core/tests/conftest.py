@@ -27,7 +27,8 @@ def ctx(app: Flask) -> Iterator[None]:
 @pytest.fixture
 def install_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> InstallBackend:
     """``install_backend(module, {"name": "attribute"})``: install ``tests/{module}.py`` as a
-    distribution declaring ``fs.backend`` entry points, found like any installed package."""
+    distribution declaring ``fs.backend`` entry points, found like any installed package. A
+    ``"module:attribute"`` target names an installed module instead (nothing is copied)."""
     return functools.partial(_install_backend, tmp_path, monkeypatch)
 
 
@@ -41,10 +42,15 @@ def _install_backend(
     dist = f"fs_{module}_test"
     dist_info = site / f"{dist}-1.0.dist-info"
     dist_info.mkdir(parents=True)
-    shutil.copy(Path(__file__).parent / f"{module}.py", site / f"{dist}.py")
+    source = Path(__file__).parent / f"{module}.py"
+    if source.exists():
+        shutil.copy(source, site / f"{dist}.py")
     (dist_info / "METADATA").write_text(
         f"Metadata-Version: 2.1\nName: {dist.replace('_', '-')}\nVersion: 1.0\n"
     )
-    lines = "".join(f"{name} = {dist}:{attr}\n" for name, attr in entry_points.items())
+    lines = "".join(
+        f"{name} = {target if ':' in target else f'{dist}:{target}'}\n"
+        for name, target in entry_points.items()
+    )
     (dist_info / "entry_points.txt").write_text("[fs.backend]\n" + lines)
     monkeypatch.syspath_prepend(str(site))

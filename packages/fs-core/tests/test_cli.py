@@ -13,6 +13,7 @@ from flask.testing import FlaskCliRunner
 
 import flask_fs as fs
 from flask_fs.cli import fs_command
+from flask_fs.names import TEMPORARY_PREFIX
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -90,7 +91,7 @@ def test_cp_to_and_from_local_paths(
     with app.app_context():
         assert archive.read("uploaded/x.bin") == b"\x00" * 3_000_000
         assert archive.metadata("single.bin")["size"] == 3_000_000
-    assert list(tmp_path.glob("**/*.fs-part-*")) == []
+    assert list(tmp_path.glob(f"**/{TEMPORARY_PREFIX}*")) == []
 
 
 def test_mv_and_dry_runs(

@@ -15,8 +15,15 @@ from flask_fs.testing import BackendConformance
 
 @pytest.fixture
 def memory_backend_installed(install_backend: Any) -> None:
-    """Install tests/memory_backend.py as a distribution that declares an entry point."""
-    install_backend("memory_backend", {"memory": "MemoryBackend", "broken": "_LOCK"})
+    """Declare flask_fs.testing's MemoryBackend, and an entry point that is not a backend, in
+    a distribution, as a test suite would."""
+    install_backend(
+        "memory",
+        {
+            "memory": "flask_fs.testing.memory:MemoryBackend",
+            "broken": "flask_fs.testing.memory:StoredFile",
+        },
+    )
 
 
 def test_local_is_registered() -> None:
@@ -51,7 +58,7 @@ def test_base_backend_is_abstract() -> None:
 
 @pytest.mark.usefixtures("memory_backend_installed")
 class TestMemoryBackendConformance(BackendConformance):
-    """A backend that relies on every default of BaseBackend passes the suite too."""
+    """The reference backend, which relies on every default of BaseBackend, passes the suite."""
 
     @pytest.fixture
     def fs_backend(self) -> str:

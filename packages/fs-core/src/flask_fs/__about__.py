@@ -1,3 +1,4 @@
-"""The version of fs-core, read by hatchling: the one place it is written."""
+"""The version of every flask-fs distribution, read by hatchling: the one place it is written
+(each package's ``[tool.hatch.version]`` points here)."""
 
 __version__ = "1.0.0"

@@ -12,6 +12,7 @@ __path__ = extend_path(__path__, __name__)
 from . import errors
 from .__about__ import __version__
 from .errors import *  # noqa: F403
+from .extension import init_app
 from .extensions import (
     ALL,
     ARCHIVES,
@@ -27,7 +28,7 @@ from .extensions import (
     All,
     AllExcept,
 )
-from .state import by_name, init_app
+from .state import by_name
 from .storage import Storage
 
 __all__ = [

@@ -20,6 +20,7 @@ from typing import IO, Any, cast
 import click
 from flask.cli import AppGroup
 
+from .atomic import atomic_file
 from .errors import FileExists, FSError, InvalidFilename, OperationNotSupported
 from .state import by_name, get_state
 from .storage import DEFAULT_SWEEP_AGE, Storage
@@ -192,20 +193,15 @@ def _size_of(source: Location, name: str) -> int:
 
 
 def _write_local(stream: IO[bytes], path: str, overwrite: bool, progress: Any) -> None:
-    """Write a local file atomically: a temporary beside it, renamed when complete."""
-    if not overwrite and os.path.exists(path):
-        raise FileExists(f"{path!r} already exists")
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    temp = f"{path}.fs-part-{uuid.uuid4().hex[:8]}"
+    """Write a local file atomically; without ``overwrite``, an existing file (even one that
+    appears during the copy) is refused when the file is published, never replaced."""
     try:
-        with open(temp, "xb") as out:
+        with atomic_file(path, overwrite) as out:
             while chunk := stream.read(CHUNK_SIZE):
                 out.write(chunk)
                 progress.update(len(chunk))
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    except FileExistsError:
+        raise FileExists(f"{path!r} already exists") from None
 
 
 class _Counting:

@@ -25,7 +25,8 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING, Any, cast
 
-from .errors import FileExists, FileNotFound, OperationNotSupported
+from .errors import FileNotFound, OperationNotSupported
+from .modes import check_mode, replaces
 from .serving import guess_mime
 from .streams import CHUNK_SIZE, CommittingWriter, copy_stream
 
@@ -40,17 +41,17 @@ SPOOL_SIZE = 8 * CHUNK_SIZE
 DERIVED = "__fs_derived__"
 
 
-def _base() -> type[BaseBackend]:
-    from .backends import BaseBackend
-
-    return BaseBackend
+def _base(cls: type) -> type:
+    """The contract ``cls`` derives from (``BaseBackend``): the furthest ancestor declaring
+    ``open_read``. Found without importing it, which would make an import cycle."""
+    return next(base for base in reversed(cls.__mro__) if "open_read" in vars(base))
 
 
 def _own(cls: type, method: str) -> Callable[..., Any] | None:
     """``cls``'s own implementation of ``method``: None when it is BaseBackend's or one this
     module derived (for a wrapped legacy method, the legacy method itself)."""
     found = getattr(cls, method, None)
-    if found is getattr(_base(), method):
+    if found is getattr(_base(cls), method):
         return None
     if getattr(found, DERIVED, False):
         return getattr(found, "__wrapped__", None)
@@ -73,11 +74,6 @@ def is_legacy_backend(cls: type[BaseBackend]) -> bool:
 def _accepts(function: Callable[..., Any], parameter: str) -> bool:
     params = inspect.signature(function).parameters
     return parameter in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
-def _refuse_existing(backend: BaseBackend, filename: str) -> None:
-    if backend.exists(filename):
-        raise FileExists.of(filename, backend.name)
 
 
 def _require_existing(backend: BaseBackend, filename: str) -> None:
@@ -145,7 +141,7 @@ def adapt_legacy_backend(cls: type[BaseBackend]) -> None:
         def publish() -> None:
             try:
                 if not overwrite:
-                    _refuse_existing(self, filename)
+                    self.refuse_existing(filename)
                 spool.seek(0)
                 _publish(self, filename, spool)
             finally:
@@ -210,8 +206,6 @@ def _list_files(
 
 
 def _open(original: Callable[..., Any]) -> Callable[..., Any]:
-    from .backends import check_mode, replaces
-
     @functools.wraps(original)
     def open(
         self: BaseBackend,
@@ -225,7 +219,7 @@ def _open(original: Callable[..., Any]) -> Callable[..., Any]:
             _require_existing(self, filename)
             return original(self, filename, mode.replace("t", ""), **kwargs)
         if not replaces(mode, overwrite):
-            _refuse_existing(self, filename)
+            self.refuse_existing(filename)
         return original(self, filename, "w" + mode[1:].replace("t", ""), **kwargs)
 
     return open
@@ -235,7 +229,7 @@ def _write(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def write(self: BaseBackend, filename: str, content: Any, overwrite: bool = True) -> Any:
         if not overwrite:
-            _refuse_existing(self, filename)
+            self.refuse_existing(filename)
         return original(self, filename, content)
 
     return write
@@ -245,7 +239,7 @@ def _save(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def save(self: BaseBackend, file_or_wfs: Any, filename: str, overwrite: bool = False) -> str:
         if not overwrite:
-            _refuse_existing(self, filename)
+            self.refuse_existing(filename)
         original(self, file_or_wfs, filename)
         return filename
 

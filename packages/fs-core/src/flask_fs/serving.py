@@ -36,11 +36,6 @@ def is_active(mime: str | None) -> bool:
     return any(word in base for word in ("html", "xml", "script")) or base.endswith("+xml")
 
 
-def download_options(filename: str, mime: str) -> dict[str, Any]:
-    """``send_file`` options: active content is sent as an attachment, never inline."""
-    return {"as_attachment": is_active(mime), "download_name": posixpath.basename(filename)}
-
-
 def send_stream(
     stream: IO[bytes],
     *,
@@ -50,7 +45,8 @@ def send_stream(
     etag: str | None,
     modified: datetime | None,
 ) -> Response:
-    """A streamed, conditional, range-capable response for an open binary stream."""
+    """A streamed, conditional, range-capable response for an open binary stream (inline:
+    :func:`harden` makes active content an attachment)."""
     response = send_file(
         stream,
         mimetype=mime,
@@ -58,7 +54,7 @@ def send_stream(
         etag=etag or False,
         last_modified=modified,
         max_age=None,
-        **download_options(name, mime),
+        download_name=posixpath.basename(name),
     )
     response.content_length = size
     return make_conditional(response, size)
@@ -126,10 +122,13 @@ def _range_environ(size: int) -> dict[str, Any]:
 
 
 def harden(response: Response) -> Response:
-    """Headers every served file gets, whatever backend produced the response."""
+    """The one place that decides the safety headers of what flask-fs serves, whatever backend
+    made the response (errors included): MIME sniffing is forbidden, and active content (HTML,
+    SVG, XML, JS) is an attachment, never inline (its file name, if given, is kept)."""
     response.headers["X-Content-Type-Options"] = "nosniff"
-    disposition = response.headers.get("Content-Disposition", "")
-    serves_content = response.status_code < 300
-    if serves_content and is_active(response.mimetype) and not disposition.startswith("attachment"):
-        response.headers["Content-Disposition"] = "attachment"
+    if response.status_code < 300 and is_active(response.mimetype):
+        disposition = response.headers.get("Content-Disposition", "")
+        kind, separator, parameters = disposition.partition(";")
+        if kind.strip().lower() != "attachment":
+            response.headers["Content-Disposition"] = "attachment" + separator + parameters
     return response

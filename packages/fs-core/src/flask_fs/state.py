@@ -1,7 +1,8 @@
 """Per-application state: which storages an app has, configured how, with which backend.
 
 Following Flask's convention it lives in ``app.extensions["fs"]``, so one :class:`Storage`
-declared at import time serves any number of applications.
+declared at import time serves any number of applications. :mod:`flask_fs.extension` fills it
+in; this module only holds and reads it, and imports no other module of flask-fs but its errors.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
-from .config import set_global_defaults
-from .errors import ConfigurationError, FSError, UnknownStorage
+from .errors import FSError, UnknownStorage
 
 if TYPE_CHECKING:
     from .backends import BaseBackend
@@ -56,34 +56,6 @@ def get_state(app: Flask | None = None) -> FSState:
             "flask-fs is not initialised: call flask_fs.init_app(app, *storages)"
         ) from None
     return state
-
-
-def init_app(app: Flask, *storages: Storage) -> None:
-    """Initialise storages' configuration and register the serving blueprint if needed.
-
-    :param app: The :class:`~flask.Flask` instance to get the configuration from.
-    :param storages: The :class:`Storage` instances to register and configure.
-    """
-    set_global_defaults(app)
-    app.extensions.setdefault(EXTENSION_KEY, FSState())
-    for storage in storages:
-        storage.configure(app)
-    state = get_state(app)
-    if app.config["FS_SERVE"] and not state.serving:
-        from .views import bp
-
-        app.register_blueprint(bp, url_prefix=app.config["FS_PREFIX"])
-        state.serving = True
-
-
-def register(app: Flask, configured: ConfiguredStorage) -> None:
-    """Record a configured storage on ``app``; two different storages may not share a name."""
-    state = app.extensions.setdefault(EXTENSION_KEY, FSState())
-    name = configured.storage.name
-    existing = state.storages.get(name)
-    if existing is not None and existing.storage is not configured.storage:
-        raise ConfigurationError(f"two storages are named {name!r} on this application")
-    state.storages[name] = configured
 
 
 def by_name(name: str) -> Storage:

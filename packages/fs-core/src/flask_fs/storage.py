@@ -16,8 +16,8 @@ from flask import Flask, current_app, has_request_context, request, url_for
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
-from .backends import BaseBackend, Metadata, get_backend_class
-from .config import Config, backend_name_for, resolve_config
+from .backends import BaseBackend, Metadata
+from .config import Config
 from .errors import (
     BackendError,
     ConfigurationError,
@@ -26,10 +26,11 @@ from .errors import (
     UnauthorizedFileType,
     describe_os_error,
 )
+from .extension import configure_storage
 from .extensions import DEFAULTS, Extensions, contains_extension, normalize_extensions
 from .names import clean_filename, extension_of, join_name, validate_name, validate_prefix
 from .serving import harden
-from .state import EXTENSION_KEY, ConfiguredStorage, get_state, register
+from .state import ConfiguredStorage, get_state
 
 if TYPE_CHECKING:
     from .state import FSState
@@ -108,16 +109,7 @@ class Storage:
 
         :raises FSError: if ``app`` never went through :func:`~flask_fs.init_app`.
         """
-        if EXTENSION_KEY not in app.extensions:
-            raise FSError(
-                f"storage {self.name!r}: the application is not initialised for flask-fs; "
-                "call flask_fs.init_app(app, ...) (it configures the storages it is given)"
-            )
-        backend_name = backend_name_for(app, self.name)
-        backend_class = get_backend_class(backend_name)
-        config = resolve_config(app, self.name, backend_name, backend_class.settings)
-        backend = backend_class(self.name, config)
-        register(app, ConfiguredStorage(self, config, backend))
+        configure_storage(app, self)
 
     def _configured(self, state: FSState | None = None) -> ConfiguredStorage:
         state = state or get_state()

@@ -12,7 +12,9 @@ import io
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, cast
+
+from werkzeug.datastructures import FileStorage
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -92,6 +94,35 @@ class CommittingWriter(io.BufferedIOBase):
             self.discard()
 
 
+class _MemorySink(io.RawIOBase):
+    """Where an in-memory writer's bytes go; they stay readable once it is closed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self.size
+
+
+def memory_writer(commit: Callable[[bytes], None], name: str = "") -> CommittingWriter:
+    """A write stream kept in memory: closed normally, it gives ``commit`` the whole content;
+    discarded, it gives nothing. For backends that publish a file in one call."""
+    sink = _MemorySink()
+    raw = cast("IO[bytes]", sink)
+    return CommittingWriter(raw, lambda: commit(b"".join(sink.chunks)), lambda: None, name=name)
+
+
 class TextWriter(io.TextIOWrapper):
     """Text mode over a :class:`CommittingWriter`: an exception in ``with`` discards the file."""
 
@@ -129,6 +160,13 @@ class BackgroundDigest:
         if self._pending is not None:
             self._pending.result()
         return self._digest.hexdigest()
+
+
+def upload_stream(file_or_wfs: FileStorage | IO[bytes]) -> IO[bytes]:
+    """The binary stream of an upload: a werkzeug ``FileStorage``'s, or the file object itself."""
+    if isinstance(file_or_wfs, FileStorage):
+        return file_or_wfs.stream
+    return file_or_wfs
 
 
 def copy_stream(source: IO[bytes], target: IO[bytes], chunk_size: int = CHUNK_SIZE) -> int:

@@ -6,16 +6,14 @@ from flask import Blueprint, abort
 from werkzeug.wrappers import Response
 
 from .errors import FileNotFound, InvalidFilename, UnknownStorage
+from .serving import harden
 from .state import by_name
 
 bp = Blueprint("fs", __name__)
 
 
-@bp.after_request
-def _no_sniffing(response: Response) -> Response:
-    """Every answer of the blueprint, errors (404, 416) included, forbids MIME sniffing."""
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+# Every answer of the blueprint, errors (404, 416) included, gets the serving headers.
+bp.after_request(harden)
 
 
 @bp.route("/<string:fs>/<path:filename>")

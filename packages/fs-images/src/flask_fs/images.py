@@ -21,6 +21,7 @@ import posixpath
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from typing import IO, Any
 
 from flask import current_app, has_app_context
@@ -28,7 +29,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from flask_fs.errors import ConfigurationError, FSError
 
-__version__ = "1.0.0"
+__version__ = version("fs-images")
 
 BBox = tuple[int, int, int, int]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
+from importlib.metadata import version
 from typing import IO, Any
 
 from flask import current_app
@@ -20,8 +21,9 @@ from flask_fs import Storage
 from flask_fs.errors import FileNotFound, FSError, InvalidFilename
 from flask_fs.images import render
 from flask_fs.names import clean_filename, extension_of
+from flask_fs.streams import upload_stream
 
-__version__ = "1.0.0"
+__version__ = version("fs-mongo")
 
 NameFactory = str | Callable[[Any], str] | None
 
@@ -32,7 +34,7 @@ def _call(value: NameFactory, instance: Any) -> str | None:
 
 def _rewound(file_or_wfs: FileStorage | IO[bytes]) -> IO[bytes]:
     """The upload's stream, from its start: one upload can be saved into several fields."""
-    stream: IO[bytes] = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
+    stream = upload_stream(file_or_wfs)
     if stream.seekable():
         stream.seek(0)
     return stream

@@ -12,14 +12,17 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from importlib.metadata import entry_points
 from pkgutil import extend_path
-from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal, TypedDict
+from typing import IO, TYPE_CHECKING, Any, ClassVar, TypedDict
 
 from werkzeug.datastructures import FileStorage
 
 from ..config import Config
-from ..errors import BackendNotFound, OperationNotSupported
+from ..errors import BackendNotFound, FileExists, OperationNotSupported
+from ..legacy_backends import adapt_legacy_backend, is_legacy_backend
+from ..modes import OPEN_MODES, OpenMode, check_mode, replaces
+from ..serving import send_stream
 from ..settings import apply_settings
-from ..streams import TextWriter, copy_stream, sha256_hex
+from ..streams import TextWriter, copy_stream, sha256_hex, upload_stream
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
@@ -45,12 +48,6 @@ class Metadata(TypedDict):
     size: int  #: in bytes
     mime: str  #: the content type
     modified: datetime  #: last modification, timezone-aware (UTC)
-
-
-OpenMode = Literal["r", "rb", "rt", "w", "wb", "wt", "x", "xb", "xt"]
-
-#: The modes :meth:`BaseBackend.open` accepts: ``w`` replaces, ``x`` creates only.
-OPEN_MODES: frozenset[str] = frozenset(OpenMode.__args__)  # type: ignore[attr-defined]
 
 
 class BaseBackend(ABC):
@@ -79,8 +76,6 @@ class BaseBackend(ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        from ..legacy_backends import adapt_legacy_backend, is_legacy_backend
-
         if is_legacy_backend(cls):
             adapt_legacy_backend(cls)
 
@@ -143,6 +138,19 @@ class BaseBackend(ABC):
             return writer
         return TextWriter(writer, **_text_options(kwargs))
 
+    def refuse_existing(
+        self, filename: str, overwrite: bool = False, exists: bool | None = None
+    ) -> None:
+        """The early answer of a create-only write: :class:`~flask_fs.errors.FileExists` before
+        any data is sent when the name is taken (``exists``, if the caller already knows, else
+        :meth:`exists`). It is only early: publishing is what enforces create-only."""
+        if overwrite:
+            return
+        if exists is None:
+            exists = self.exists(filename)
+        if exists:
+            raise FileExists.of(filename, self.name)
+
     def read(self, filename: str) -> bytes:
         """The whole content of a file."""
         with self.open_read(filename) as f:
@@ -172,9 +180,8 @@ class BaseBackend(ABC):
 
         :raises ~flask_fs.errors.FileExists: when the file exists and ``overwrite`` is False.
         """
-        stream = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
         with self.open_write(filename, overwrite=overwrite) as f:
-            copy_stream(stream, f)
+            copy_stream(upload_stream(file_or_wfs), f)
         return filename
 
     def copy(self, filename: str, target: str, overwrite: bool = False) -> None:
@@ -189,8 +196,6 @@ class BaseBackend(ABC):
 
     def serve(self, filename: str) -> Response:
         """A streamed response with Range, ETag and Last-Modified support."""
-        from ..serving import send_stream
-
         meta = self.metadata(filename)
         return send_stream(
             self.open_read(filename),
@@ -254,18 +259,6 @@ def is_stream(content: object) -> bool:
     return not isinstance(content, str | bytes | bytearray | memoryview) and hasattr(
         content, "read"
     )
-
-
-def check_mode(mode: str) -> None:
-    """Refuse an ``open`` mode other than r, rb, rt, w, wb, wt, x, xb, xt."""
-    if mode not in OPEN_MODES:
-        raise OperationNotSupported(f"unsupported mode {mode!r}: use r, rb, w, wb, x or xb")
-
-
-def replaces(mode: str, overwrite: bool | None = None) -> bool:
-    """Whether opening in write ``mode`` replaces an existing file: ``w`` does unless
-    ``overwrite=False``; ``x`` never does."""
-    return not mode.startswith("x") and overwrite is not False
 
 
 def _text_options(kwargs: Mapping[str, Any]) -> dict[str, Any]:

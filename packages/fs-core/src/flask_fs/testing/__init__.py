@@ -44,6 +44,7 @@ from .fixtures import (  # noqa: E402
     temporary_storages,
 )
 from .listing import ListingTests  # noqa: E402
+from .memory import MemoryBackend  # noqa: E402
 from .metadata import MetadataTests  # noqa: E402
 from .names import HostileNameTests  # noqa: E402
 from .overwrite import OverwriteTests  # noqa: E402
@@ -75,6 +76,7 @@ __all__ = [
     "CopyMoveTests",
     "HostileNameTests",
     "ListingTests",
+    "MemoryBackend",
     "MetadataTests",
     "OverwriteTests",
     "ReplacementTests",

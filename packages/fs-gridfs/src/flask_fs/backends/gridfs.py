@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
+from importlib.metadata import version
 from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 
 from bson import ObjectId
@@ -43,12 +44,12 @@ from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNo
 from flask_fs.names import validate_name
 from flask_fs.serving import guess_mime
 from flask_fs.settings import STORAGE_NAME, Setting
-from flask_fs.streams import CHUNK_SIZE, CommittingWriter, copy_stream, sha256_hex
+from flask_fs.streams import CHUNK_SIZE, CommittingWriter, copy_stream, sha256_hex, upload_stream
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
 
-__version__ = "1.0.0"
+__version__ = version("fs-gridfs")
 
 #: pymongo options flask-fs sets unless the ``CLIENT_OPTIONS`` setting says otherwise.
 CLIENT_DEFAULTS = {"serverSelectionTimeoutMS": 5000, "connectTimeoutMS": 5000}
@@ -204,8 +205,7 @@ class GridFsBackend(BaseBackend):
         raise BackendError(f"{filename!r} in storage {self.name!r} kept changing while read")
 
     def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
-        if not overwrite and self.exists(filename):  # early answer; publishing enforces it
-            raise self._exists_error(filename)
+        self.refuse_existing(filename, overwrite)
         self._ensure_indexes()
         upload = _Upload(self, filename)
 
@@ -317,9 +317,8 @@ class GridFsBackend(BaseBackend):
     def save(
         self, file_or_wfs: IO[bytes] | FileStorage, filename: str, overwrite: bool = False
     ) -> str:
-        stream = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
         with self.open_write(filename, overwrite=overwrite) as f:
-            copy_stream(stream, f, self.chunk_size * 4)
+            copy_stream(upload_stream(file_or_wfs), f, self.chunk_size * 4)
         return filename
 
     def delete(self, filename: str) -> None:

@@ -12,19 +12,19 @@ name files by their storage name, never by their path on the server.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import os
 import random
-import secrets
 import stat
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
+from importlib.metadata import version
 from typing import IO, Any, ClassVar, TypeVar, cast
 
 from werkzeug.wrappers import Response
 
+from flask_fs.atomic import publish_file, temporary_path
 from flask_fs.backends import BaseBackend, Metadata
 from flask_fs.errors import (
     BackendError,
@@ -38,7 +38,7 @@ from flask_fs.serving import guess_mime, send_stream
 from flask_fs.settings import Setting
 from flask_fs.streams import CHUNK_SIZE, CommittingWriter
 
-__version__ = "1.0.0"
+__version__ = version("fs-local")
 
 _TEMP_PREFIX = TEMPORARY_PREFIX
 
@@ -164,10 +164,8 @@ class LocalBackend(BaseBackend):
 
     def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
         target, info = self._lookup(filename)
-        if not overwrite and info is not None:
-            # An early answer, before any data is sent; the link at commit is what enforces it.
-            raise FileExists.of(filename, self.name)
-        temp = os.path.join(os.path.dirname(target), _TEMP_PREFIX + secrets.token_hex(8))
+        self.refuse_existing(filename, overwrite, exists=info is not None)
+        temp = temporary_path(target)
         try:
             # "xb" like open() does: the umask applies, so files get the usual permissions.
             raw = self._in_folder(target, filename, lambda: open(temp, "xb"))  # noqa: SIM115
@@ -334,29 +332,12 @@ class LocalBackend(BaseBackend):
     def _publish(self, source: str, target: str, filename: str, overwrite: bool) -> None:
         """Give the finished file ``source`` the name ``target``, atomically (an ``OSError`` is
         the caller's to report)."""
-        if overwrite:
-            if os.path.isdir(target):
-                raise FileExists(f"{filename!r} is a folder in storage {self.name!r}")
-            os.replace(source, target)
-            return
         try:
-            os.link(source, target)
+            publish_file(source, target, overwrite)
+        except IsADirectoryError:
+            raise FileExists(f"{filename!r} is a folder in storage {self.name!r}") from None
         except FileExistsError:
             raise FileExists.of(filename, self.name) from None
-        except OSError as exc:
-            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
-                raise
-            self._rename_exclusive(source, target, filename)
-            return
-        os.unlink(source)
-
-    def _rename_exclusive(self, source: str, target: str, filename: str) -> None:
-        """For file systems without hard links: claim the name with O_EXCL, then replace it."""
-        try:
-            os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-        except FileExistsError:
-            raise FileExists.of(filename, self.name) from None
-        os.replace(source, target)
 
     def _prune_empty_parents(self, directory: str) -> None:
         """Remove folders left empty by a delete or a move, up to (not including) the root."""
