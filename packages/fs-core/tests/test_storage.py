@@ -196,7 +196,7 @@ def test_os_errors_become_backend_errors(app: Flask, store: fs.Storage) -> None:
         if os.access(root, os.W_OK):  # root ignores permissions: make the folder a file instead
             os.chmod(root, 0o700)
             (root / "blocker").write_bytes(b"")
-            with pytest.raises(InvalidFilename, match="parent folder is a file"):
+            with pytest.raises(fs.errors.NameConflict, match="'blocker' is a file"):
                 store.write("blocker/b.txt", b"y")
         else:
             with pytest.raises(fs.errors.BackendError, match="'store'"):

@@ -1,10 +1,10 @@
 """The configuration cascade: from the Flask config to one storage's settings.
 
 Lowest precedence first: the backend's declared defaults, then global keys (``FS_URL``,
-``FS_ROOT``, ``FS_ALLOW``, ``FS_DENY``), then backend-level keys ``FS_{BACKEND}_{KEY}``, then
-storage-level keys ``{NAME}_FS_{KEY}``. Global and backend-level ``URL`` and ``ROOT`` are
-parents: a storage gets ``{url}/{name}/`` and ``{root}/{name}``; storage-level values are used
-as they are.
+``FS_ROOT``, ``FS_ALLOW``, ``FS_DENY``, ``FS_CHECK_FOLDERS``), then backend-level keys
+``FS_{BACKEND}_{KEY}``, then storage-level keys ``{NAME}_FS_{KEY}``. Global and backend-level
+``URL`` and ``ROOT`` are parents: a storage gets ``{url}/{name}/`` and ``{root}/{name}``;
+storage-level values are used as they are.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask
 
 from .errors import ConfigurationError
-from .settings import apply_settings
+from .settings import apply_settings, coerce
 
 #: Global keys and their defaults (``FS_SERVE`` defaults to ``app.debug``, ``FS_ROOT`` to the
 #: instance folder: both are filled in by :func:`set_global_defaults`).
@@ -30,7 +30,7 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
 }
 
 #: Storage-level keys that fs-core itself reads, whatever the backend.
-CORE_KEYS = frozenset({"backend", "url", "allow", "deny"})
+CORE_KEYS = frozenset({"backend", "url", "allow", "deny", "check_folders"})
 #: Keys given as parents (a folder or URL under which each storage gets its own).
 PARENT_KEYS = ("url", "root")
 
@@ -125,5 +125,10 @@ def resolve_config(
     result.setdefault("url", None)
     result.setdefault("allow", cfg.get("FS_ALLOW") or ())  # the global FS_ALLOW / FS_DENY
     result.setdefault("deny", cfg.get("FS_DENY") or ())
+    check = result.get("check_folders")
+    check = cfg.get("FS_CHECK_FOLDERS") if check is None else check
+    result["check_folders"] = (
+        None if check is None else coerce(storage_name, "check_folders", check, bool)
+    )
     result["backend"] = backend_name
     return Config(apply_settings(storage_name, backend_settings, result))

@@ -20,6 +20,11 @@ class FileExists(FSError):
         return cls(f"{filename!r} already exists in storage {storage!r}")
 
 
+class NameConflict(FileExists):
+    """Raised when writing a name that is a folder (``d`` while ``d/x`` exists) or inside a
+    file (``f/x`` while ``f`` exists): a name is a file or a folder, never both."""
+
+
 class FileNotFound(FSError):
     """Raised when trying to access a non existent file."""
 
@@ -80,6 +85,7 @@ __all__ = [
     "FileExists",
     "FileNotFound",
     "InvalidFilename",
+    "NameConflict",
     "OperationNotSupported",
     "UnauthorizedFileType",
     "UnknownStorage",

@@ -28,6 +28,7 @@ from .errors import (
 )
 from .extension import configure_storage
 from .extensions import DEFAULTS, Extensions, contains_extension, normalize_extensions
+from .folders import check_folders
 from .names import clean_filename, extension_of, join_name, validate_name, validate_prefix
 from .serving import harden
 from .state import ConfiguredStorage, get_state
@@ -128,6 +129,14 @@ class Storage:
         """This storage's backend for the current application."""
         return self._configured().backend
 
+    def _writable(self, filename: str) -> str:
+        """``filename`` validated, and refused if it is a folder or inside a file when this
+        storage checks folders (:mod:`flask_fs.folders`)."""
+        filename = validate_name(filename)
+        configured = self._configured()
+        check_folders(configured.backend, configured.config.get("check_folders"), filename)
+        return filename
+
     def _overwrite(self, overwrite: bool | None) -> bool:
         return self.overwrite if overwrite is None else overwrite
 
@@ -210,7 +219,7 @@ class Storage:
 
         :raises FileExists: if the file exists and overwriting is not allowed.
         """
-        filename = validate_name(filename)
+        filename = self._writable(filename)
         self.backend.write(filename, content, overwrite=self._overwrite(overwrite))
         return filename
 
@@ -227,7 +236,8 @@ class Storage:
 
         :raises FileNotFound: if reading a file that does not exist.
         """
-        return self.backend.open(validate_name(filename), mode, overwrite=overwrite, **kwargs)
+        name = self._writable(filename) if mode[:1] in ("w", "x") else validate_name(filename)
+        return self.backend.open(name, mode, overwrite=overwrite, **kwargs)
 
     @_wrap_os_errors
     def delete(self, filename: str) -> None:
@@ -294,6 +304,7 @@ class Storage:
     ) -> str:
         """Copy a file to ``target`` in this storage or in the storage ``to`` (streaming)."""
         source, target, destination = self._copy_args(filename, target, to)
+        destination._writable(target)
         allow = destination._overwrite(overwrite)
         if destination is self:
             self.backend.copy(source, target, overwrite=allow)
@@ -314,6 +325,7 @@ class Storage:
         """Move a file to ``target`` in this storage or in the storage ``to``."""
         source, target, destination = self._copy_args(filename, target, to)
         if destination is self:
+            self._writable(target)
             self.backend.move(source, target, overwrite=self._overwrite(overwrite))
         else:
             self.copy(source, target, to=destination, overwrite=overwrite)
@@ -365,7 +377,7 @@ class Storage:
         :raises UnauthorizedFileType: if the file type is not allowed.
         :raises FileExists: if the file exists and overwriting is not allowed.
         """
-        name = self.upload_name(file_or_wfs, filename, prefix)
+        name = self._writable(self.upload_name(file_or_wfs, filename, prefix))
         self.backend.save(file_or_wfs, name, overwrite=self._overwrite(overwrite))
         return name
 

@@ -70,6 +70,11 @@ class BaseBackend(ABC):
     #: declares no settings: it then receives them all.
     settings: ClassVar[Mapping[str, Any]] = {}
 
+    #: Whether a storage of this backend refuses a name that is both a file and a folder when
+    #: its ``CHECK_FOLDERS`` setting is not set (see :mod:`flask_fs.folders`). Off by default:
+    #: on object stores the check costs requests on every write.
+    checks_folders_by_default: ClassVar[bool] = False
+
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
         self.name = name
         self.config = Config(apply_settings(name, self.settings, config))
@@ -226,6 +231,24 @@ class BaseBackend(ABC):
         """Yield findings about what the storage holds, for ``flask fs check``: for example
         files flask-fs cannot address, or leftovers of other tools. The default finds nothing."""
         return iter(())
+
+    def folder_conflict(self, filename: str) -> str | None:
+        """What keeps ``filename`` from being written as a file: one of its folders that is a
+        file (``"f"`` for ``"f/x"``), or ``"d/"`` when ``filename`` is the folder ``d``; None if
+        nothing does. The default costs an :meth:`exists` per folder and one listing; a backend
+        may answer it more cheaply."""
+        parts = filename.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if self.exists(folder):
+                return folder
+        listing = iter(self.list_files(filename + "/"))
+        try:
+            return None if next(listing, None) is None else filename + "/"
+        finally:
+            close = getattr(listing, "close", None)
+            if close is not None:
+                close()
 
     def signed_url(self, filename: str) -> str | None:
         """A signed, expiring URL for the file, when the backend is configured to give one."""

@@ -26,7 +26,10 @@ import pytest
 
 # Plain asserts in these modules should explain their failures like a test module's do.
 pytest.register_assert_rewrite(
-    *(f"flask_fs.testing.{m}" for m in ("basic", "copies", "fixtures", "listing", "metadata"))
+    *(
+        f"flask_fs.testing.{m}"
+        for m in ("basic", "copies", "fixtures", "folders", "listing", "metadata")
+    )
 )
 pytest.register_assert_rewrite(
     *(
@@ -43,6 +46,7 @@ from .fixtures import (  # noqa: E402
     temporary_storage,
     temporary_storages,
 )
+from .folders import FolderTests  # noqa: E402
 from .listing import ListingTests  # noqa: E402
 from .memory import MemoryBackend  # noqa: E402
 from .metadata import MetadataTests  # noqa: E402
@@ -65,6 +69,7 @@ class BackendConformance(
     StreamingTests,
     HostileNameTests,
     SweepTests,
+    FolderTests,
 ):
     """Every conformance test: subclass it and provide ``fs_backend`` (and ``fs_settings``)."""
 
@@ -74,6 +79,7 @@ __all__ = [
     "BasicOperationTests",
     "ConformanceFixtures",
     "CopyMoveTests",
+    "FolderTests",
     "HostileNameTests",
     "ListingTests",
     "MemoryBackend",

@@ -31,6 +31,7 @@ from flask_fs.errors import (
     FileExists,
     FileNotFound,
     InvalidFilename,
+    NameConflict,
     describe_os_error,
 )
 from flask_fs.names import TEMPORARY_PREFIX
@@ -68,6 +69,8 @@ class LocalBackend(BaseBackend):
     """
 
     settings: ClassVar[dict[str, Setting]] = {"root": Setting(str, required=True)}
+    #: The file system cannot hold ``f`` and ``f/x``: say so with NameConflict, before writing.
+    checks_folders_by_default = True
 
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
         super().__init__(name, config)
@@ -154,6 +157,14 @@ class LocalBackend(BaseBackend):
         )
 
     # -- required operations -------------------------------------------------------------------
+
+    def folder_conflict(self, filename: str) -> str | None:
+        """Two ``stat`` calls: the name's folder (one that exists has no file among its
+        folders) and the name itself (a folder?); the folders are walked only if that fails."""
+        folder = filename.rpartition("/")[0]
+        if folder and not os.path.isdir(os.path.join(self.root, folder)):
+            return super().folder_conflict(filename)
+        return filename + "/" if os.path.isdir(os.path.join(self.root, filename)) else None
 
     def exists(self, filename: str) -> bool:
         info = self._lookup(filename)[1]
@@ -326,8 +337,8 @@ class LocalBackend(BaseBackend):
             directory = os.path.dirname(directory)
         return False
 
-    def _parent_is_a_file(self, filename: str) -> InvalidFilename:
-        return InvalidFilename(f"{filename!r}: a parent folder is a file in storage {self.name!r}")
+    def _parent_is_a_file(self, filename: str) -> NameConflict:
+        return NameConflict(f"{filename!r}: a parent folder is a file in storage {self.name!r}")
 
     def _publish(self, source: str, target: str, filename: str, overwrite: bool) -> None:
         """Give the finished file ``source`` the name ``target``, atomically (an ``OSError`` is
@@ -335,7 +346,7 @@ class LocalBackend(BaseBackend):
         try:
             publish_file(source, target, overwrite)
         except IsADirectoryError:
-            raise FileExists(f"{filename!r} is a folder in storage {self.name!r}") from None
+            raise NameConflict(f"{filename!r} is a folder in storage {self.name!r}") from None
         except FileExistsError:
             raise FileExists.of(filename, self.name) from None
 
