@@ -194,9 +194,7 @@ class ObjectStoreBackend(BaseBackend):
     def list_names(self, prefix: str) -> Iterator[str]:
         """The names of the objects under ``prefix``, a page of the listing at a time."""
 
-    def copy_object(
-        self, filename: str, target: str, info: ObjectInfo, create_only: bool
-    ) -> bool:
+    def copy_object(self, filename: str, target: str, info: ObjectInfo, create_only: bool) -> bool:
         """Copy server-side, checksum included; ``False`` if the store cannot (the pipeline then
         streams the content)."""
         return False
@@ -277,7 +275,7 @@ class ObjectStoreBackend(BaseBackend):
     def read(self, filename: str) -> bytes:
         """The whole content, read again when :meth:`retry_read` allows (e.g. Swift, whose
         large object being replaced loses its segments under the GET)."""
-        return self._retried(lambda: _read_all(self.open_read(filename)), whole=True)
+        return cast(bytes, self._retried(lambda: _read_all(self.open_read(filename)), whole=True))
 
     def _retried(self, action: Callable[[], Any], whole: bool = False) -> Any:
         attempt = 1
@@ -427,9 +425,9 @@ class ObjectStoreBackend(BaseBackend):
             super().copy(filename, target, overwrite=False)
             return
         info = self.head(filename)
-        with claim_name(self.claim_key(target), target, self.name, overwrite):
-            with self.errors(target):
-                copied = self.copy_object(filename, target, info, not overwrite)
+        claim = claim_name(self.claim_key(target), target, self.name, overwrite)
+        with claim, self.errors(target):
+            copied = self.copy_object(filename, target, info, not overwrite)
         if not copied:
             super().copy(filename, target, overwrite=overwrite)
 

@@ -175,8 +175,7 @@ class S3Backend(ObjectStoreBackend):
             self._bucket_ready = True
 
     def _upload_args(self, filename: str, metadata: Mapping[str, str]) -> dict[str, Any]:
-        args = {"ContentType": guess_mime(filename)}
-        args.update(self.object_parameters)
+        args: dict[str, Any] = {"ContentType": guess_mime(filename), **self.object_parameters}
         if metadata:
             args["Metadata"] = {**args.get("Metadata", {}), **metadata}
         return args
@@ -285,9 +284,7 @@ class S3Backend(ObjectStoreBackend):
         # upload, which they honour. AWS users can set CONDITIONAL_COPY for server-side ones.
         return bool(self.config["conditional_copy"])
 
-    def copy_object(
-        self, filename: str, target: str, info: ObjectInfo, create_only: bool
-    ) -> bool:
+    def copy_object(self, filename: str, target: str, info: ObjectInfo, create_only: bool) -> bool:
         source = {"Bucket": self.bucket, "Key": self._key(filename)}
         client = self._client(create_only)
         if info.size <= MAX_SINGLE_COPY:  # one request, metadata and tags kept
