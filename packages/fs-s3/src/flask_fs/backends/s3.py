@@ -27,13 +27,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from flask_fs.backends.objectstore import (
-    ErrorKind,
-    Leftover,
-    ObjectBody,
-    ObjectInfo,
-    ObjectStoreBackend,
-)
+from flask_fs.backends import objectstore
 from flask_fs.errors import ConfigurationError
 from flask_fs.names import MAX_PREFIX_BYTES
 from flask_fs.serving import guess_mime, is_active
@@ -50,7 +44,7 @@ _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 _PRECONDITION_CODES = {"412", "PreconditionFailed", "ConditionalRequestConflict"}
 
 
-class S3Backend(ObjectStoreBackend):
+class S3Backend(objectstore.ObjectStoreBackend):
     """An Amazon S3 backend (compatible with any S3-like API).
 
     Expect the following settings:
@@ -71,7 +65,7 @@ class S3Backend(ObjectStoreBackend):
     """
 
     settings: ClassVar[Mapping[str, Any]] = {
-        **ObjectStoreBackend.settings,  # serve_redirect
+        **objectstore.ObjectStoreBackend.settings,  # serve_redirect
         "endpoint": Setting(str),
         "region": Setting(str),
         "access_key": Setting(str),
@@ -193,7 +187,7 @@ class S3Backend(ObjectStoreBackend):
     def claim_key(self, filename: str) -> Hashable:
         return ("s3", self.endpoint, self.bucket, self._key(filename))
 
-    def error_kind(self, exc: BaseException) -> ErrorKind | None:
+    def error_kind(self, exc: BaseException) -> objectstore.ErrorKind | None:
         code = _code(exc) if isinstance(exc, ClientError) else ""
         if code in _MISSING_CODES:
             return "missing"
@@ -207,10 +201,10 @@ class S3Backend(ObjectStoreBackend):
         message = exc.response.get("Error", {}).get("Message", "")
         return f"{_code(exc)} {message}".rstrip()
 
-    def head_object(self, filename: str) -> ObjectInfo:
+    def head_object(self, filename: str) -> objectstore.ObjectInfo:
         self._ensure_bucket()
         head = self.client.head_object(Bucket=self.bucket, Key=self._key(filename))
-        return ObjectInfo(
+        return objectstore.ObjectInfo(
             size=head["ContentLength"],
             etag=head.get("ETag"),
             modified=head.get("LastModified"),
@@ -218,14 +212,16 @@ class S3Backend(ObjectStoreBackend):
             metadata=head.get("Metadata", {}),
         )
 
-    def get_object(self, filename: str, start: int, etag: str | None) -> ObjectBody:
+    def get_object(self, filename: str, start: int, etag: str | None) -> objectstore.ObjectBody:
         params = {"Bucket": self.bucket, "Key": self._key(filename)}
         if start:
             params["Range"] = f"bytes={start}-"
         if etag:
             params["IfMatch"] = etag
         response = self.client.get_object(**params)
-        return ObjectBody(response["Body"], int(response["ContentLength"]), response.get("ETag"))
+        return objectstore.ObjectBody(
+            response["Body"], int(response["ContentLength"]), response.get("ETag")
+        )
 
     def put_object(
         self, filename: str, data: bytes, metadata: Mapping[str, str], create_only: bool
@@ -249,7 +245,7 @@ class S3Backend(ObjectStoreBackend):
             Config=self.transfer_config,
         )
 
-    def annotations(self, filename: str, info: ObjectInfo) -> Mapping[str, str]:
+    def annotations(self, filename: str, info: objectstore.ObjectInfo) -> Mapping[str, str]:
         """The object's tags (its metadata cannot change without rewriting it)."""
         answer = self.client.get_object_tagging(Bucket=self.bucket, Key=self._key(filename))
         return {tag["Key"]: tag["Value"] for tag in answer.get("TagSet", ())}
@@ -264,7 +260,7 @@ class S3Backend(ObjectStoreBackend):
             Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]},
         )
 
-    def delete_object(self, filename: str, info: ObjectInfo) -> None:
+    def delete_object(self, filename: str, info: objectstore.ObjectInfo) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(filename))
 
     def list_names(self, prefix: str) -> Iterator[str]:
@@ -284,7 +280,9 @@ class S3Backend(ObjectStoreBackend):
         # upload, which they honour. AWS users can set CONDITIONAL_COPY for server-side ones.
         return bool(self.config["conditional_copy"])
 
-    def copy_object(self, filename: str, target: str, info: ObjectInfo, create_only: bool) -> bool:
+    def copy_object(
+        self, filename: str, target: str, info: objectstore.ObjectInfo, create_only: bool
+    ) -> bool:
         source = {"Bucket": self.bucket, "Key": self._key(filename)}
         client = self._client(create_only)
         if info.size <= MAX_SINGLE_COPY:  # one request, metadata and tags kept
@@ -298,7 +296,7 @@ class S3Backend(ObjectStoreBackend):
         self.attach_checksum(target, self.checksum(filename, info))
         return True
 
-    def find_leftovers(self, cutoff: datetime) -> Iterator[Leftover]:
+    def find_leftovers(self, cutoff: datetime) -> Iterator[objectstore.Leftover]:
         """The multipart uploads under this storage's prefix started before the cutoff: their
         parts are stored, and billed, until they are aborted."""
         self._ensure_bucket()
@@ -310,9 +308,9 @@ class S3Backend(ObjectStoreBackend):
                     description = (
                         f"incomplete multipart upload of {name!r} started {upload['Initiated']}"
                     )
-                    yield Leftover(description, upload)
+                    yield objectstore.Leftover(description, upload)
 
-    def remove_leftover(self, leftover: Leftover) -> None:
+    def remove_leftover(self, leftover: objectstore.Leftover) -> None:
         upload = leftover.handle
         with contextlib.suppress(ClientError):  # finished or aborted meanwhile
             self.client.abort_multipart_upload(

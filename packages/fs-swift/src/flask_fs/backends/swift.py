@@ -33,13 +33,7 @@ from swiftclient.client import ClientException, Connection
 from swiftclient.service import SwiftError, SwiftService, SwiftUploadObject
 from swiftclient.utils import generate_temp_url
 
-from flask_fs.backends.objectstore import (
-    ErrorKind,
-    Leftover,
-    ObjectBody,
-    ObjectInfo,
-    ObjectStoreBackend,
-)
+from flask_fs.backends import objectstore
 from flask_fs.errors import BackendError
 from flask_fs.serving import guess_mime
 from flask_fs.settings import STORAGE_NAME, Setting
@@ -66,7 +60,7 @@ _REASONS = {
 }
 
 
-class SwiftBackend(ObjectStoreBackend):
+class SwiftBackend(objectstore.ObjectStoreBackend):
     """An OpenStack Swift backend.
 
     Expect the following settings:
@@ -82,7 +76,7 @@ class SwiftBackend(ObjectStoreBackend):
     """
 
     settings: ClassVar[Mapping[str, Any]] = {
-        **ObjectStoreBackend.settings,  # serve_redirect
+        **objectstore.ObjectStoreBackend.settings,  # serve_redirect
         "authurl": Setting(str, required=True),
         "user": Setting(str),
         "key": Setting(str),
@@ -162,7 +156,7 @@ class SwiftBackend(ObjectStoreBackend):
     def claim_key(self, filename: str) -> Hashable:
         return ("swift", self.config["authurl"], self.config["user"], self.container, filename)
 
-    def error_kind(self, exc: BaseException) -> ErrorKind | None:
+    def error_kind(self, exc: BaseException) -> objectstore.ErrorKind | None:
         status = exc.http_status if isinstance(exc, ClientException) else None
         if status == 404:
             return "missing"
@@ -177,9 +171,9 @@ class SwiftBackend(ObjectStoreBackend):
     def retry_read(self, error: BackendError) -> bool:
         return _status(error) == 409
 
-    def head_object(self, filename: str) -> ObjectInfo:
+    def head_object(self, filename: str) -> objectstore.ObjectInfo:
         headers = self.conn.head_object(self.container, filename)
-        return ObjectInfo(
+        return objectstore.ObjectInfo(
             size=int(headers["content-length"]),
             etag=headers.get("etag"),
             modified=parsedate_to_datetime(headers["last-modified"]),
@@ -188,14 +182,14 @@ class SwiftBackend(ObjectStoreBackend):
             raw=headers,
         )
 
-    def get_object(self, filename: str, start: int, etag: str | None) -> ObjectBody:
+    def get_object(self, filename: str, start: int, etag: str | None) -> objectstore.ObjectBody:
         headers = {"Range": f"bytes={start}-"} if start else {}
         if etag:
             headers["If-Match"] = etag
         response, body = self.conn.get_object(
             self.container, filename, resp_chunk_size=CHUNK_SIZE, headers=headers
         )
-        return ObjectBody(body, int(response["content-length"]), response.get("etag"))
+        return objectstore.ObjectBody(body, int(response["content-length"]), response.get("etag"))
 
     def put_object(
         self, filename: str, data: bytes, metadata: Mapping[str, str], create_only: bool
@@ -250,7 +244,7 @@ class SwiftBackend(ObjectStoreBackend):
             self.container, filename, headers={META + k: v for k, v in metadata.items()}
         )
 
-    def delete_object(self, filename: str, info: ObjectInfo) -> None:
+    def delete_object(self, filename: str, info: objectstore.ObjectInfo) -> None:
         large = info.raw.get("x-static-large-object", "").lower() == "true"
         # For a Static Large Object, the query deletes its segments too.
         query = "multipart-manifest=delete" if large else None
@@ -267,15 +261,15 @@ class SwiftBackend(ObjectStoreBackend):
             for segment, _, _ in self._unused_segments(prefix=f"{filename}/slo/"):
                 self._delete_segment(segment)
 
-    def find_leftovers(self, cutoff: datetime) -> Iterator[Leftover]:
+    def find_leftovers(self, cutoff: datetime) -> Iterator[objectstore.Leftover]:
         """Segments older than the cutoff that no manifest uses: those of an upload that died
         with its process, or whose proxy went away before it could clean up."""
         for segment, owner, written in self._unused_segments(cutoff=cutoff):
-            yield Leftover(
+            yield objectstore.Leftover(
                 f"orphan segment {segment!r} of {owner!r}, written {written:%F %T}", segment
             )
 
-    def remove_leftover(self, leftover: Leftover) -> None:
+    def remove_leftover(self, leftover: objectstore.Leftover) -> None:
         self._delete_segment(leftover.handle)
 
     @property
