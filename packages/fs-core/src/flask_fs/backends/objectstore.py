@@ -4,29 +4,24 @@
 writes only the requests of its service (the *primitives*, as fsspec's ``AbstractBufferedFile``
 asks ``_initiate_upload``/``_upload_chunk``/``_fetch_range`` of s3fs and gcsfs):
 
-==========================  ==================================================================
-primitive                   what it does
-==========================  ==================================================================
-:meth:`head_object`         an object's :class:`ObjectInfo` (one HEAD)
-:meth:`get_object`          a GET from byte ``start``, requiring ``etag`` when given
-:meth:`put_object`          bytes in one request, with metadata, create-only or not
-:meth:`upload_stream`       a streamed upload (multipart, segments...), create-only or not
-:meth:`annotate`            attach key/values to an object after it is written (tags, POST)
-:meth:`delete_object`       delete one object
-:meth:`list_names`          the names under a prefix, a page at a time
-:meth:`error_kind`          whether a client error means "missing" or "precondition failed"
-==========================  ==================================================================
+- ``head_object``: an object's :class:`ObjectInfo` (one HEAD);
+- ``get_object``: a GET from byte ``start``, requiring ``etag`` when given (``If-Match``);
+- ``put_object``: bytes in one request, with metadata, create-only or not;
+- ``upload_stream``: a streamed upload (multipart, segments...), create-only or not;
+- ``annotate``: attach key/values to an object after it is written (tags, a metadata POST);
+- ``delete_object``, ``list_names`` (a page of the listing at a time);
+- ``error_kind``: whether a client error means "missing" or "precondition failed";
 
-and, where the store has them, :meth:`copy_object` (server-side copies), :meth:`presign`
-(signed URLs), :meth:`find_leftovers`/:meth:`remove_leftover` (``sweep``) and
-:meth:`discard_upload` (clean up after a failed streamed upload).
+and, where the store has them, ``copy_object`` (server-side copies), ``presign`` (signed URLs),
+``find_leftovers``/``remove_leftover`` (``sweep``) and ``discard_upload`` (clean up after a
+failed streamed upload). Each is documented on :class:`ObjectStoreBackend`.
 
 What the pipeline does with them:
 
-- Small content (``write_bytes``, a ``save`` whose stream :func:`~flask_fs.transfers.read_ahead`
-  finds short) is one :meth:`put_object` carrying its SHA-256; anything larger is one
-  :meth:`upload_stream` of a :class:`~flask_fs.transfers.HashingReader` (``save``) or a
-  :class:`~flask_fs.transfers.PipeUpload` (``open(name, "wb")``), the SHA-256 attached after.
+- Small content (``write_bytes``, a ``save`` whose stream ``read_ahead`` finds short) is one
+  ``put_object`` carrying its SHA-256; anything larger is one ``upload_stream`` of a
+  ``HashingReader`` (``save``) or a :class:`~flask_fs.transfers.PipeUpload`
+  (``open(name, "wb")``), the SHA-256 attached after.
 - ``overwrite=False``: ``open_write`` answers early when the name exists; the store enforces it
   (``create_only=True``: ``If-None-Match: *``); create-only writes of a name run one at a time in
   this process (:func:`~flask_fs.transfers.claim_name`); a refused precondition is
@@ -95,7 +90,7 @@ class ObjectInfo:
 
     @property
     def version(self) -> str:
-        """The ETag without its quotes: how a checksum names the version it belongs to."""
+        """The ETag without its quotes, as a checksum names the version it belongs to."""
         return (self.etag or "").strip('"')
 
 
@@ -122,7 +117,7 @@ class ObjectStoreBackend(BaseBackend):
     #: The exceptions of the store's client that :meth:`error_kind` and
     #: :meth:`describe_error` understand; the pipeline turns them into flask-fs errors.
     client_errors: ClassVar[tuple[type[BaseException], ...]] = ()
-    #: Whether objects carry user metadata: then a create-only write stores its token.
+    #: Whether objects carry user metadata (a create-only write then stores its token).
     stores_metadata: ClassVar[bool] = True
     #: How many times a GET (or a whole read) is tried when :meth:`retry_read` allows it.
     read_attempts: ClassVar[int] = 1
@@ -132,7 +127,7 @@ class ObjectStoreBackend(BaseBackend):
     @property
     @abstractmethod
     def location(self) -> str:
-        """Where the files are, for error messages: ``"bucket 'b' at https://..."``."""
+        """Where the files are, as error messages name it (``"bucket 'b' at https://..."``)."""
 
     @property
     @abstractmethod
@@ -472,7 +467,7 @@ def _read_all(stream: IO[bytes]) -> bytes:
 
 class ObjectReader(RangedReader):
     """An object's body as a seekable stream: seeking re-opens it with a ranged GET of the same
-    version (:class:`~flask_fs.transfers.ReplacedWhileRead` if it is gone)."""
+    version (``ReplacedWhileRead`` if it is gone)."""
 
     def __init__(
         self,
