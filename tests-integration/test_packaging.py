@@ -219,22 +219,9 @@ def test_an_sdist_builds_a_working_wheel(wheelhouse: Path, make_venv: Any) -> No
 
 
 VERSION_FILE = REPO / "packages/fs-core/src/flask_fs/__about__.py"
-#: Their pyproject.toml and module are being rewritten with the object-store pipeline.
-NOT_YET_ONE_SOURCE = {"fs-s3", "fs-swift"}
 
 
-@pytest.mark.parametrize(
-    "project",
-    [
-        pytest.param(
-            project,
-            marks=pytest.mark.xfail(reason="still its own version line", strict=True)
-            if project in NOT_YET_ONE_SOURCE
-            else (),
-        )
-        for project in [*DISTRIBUTIONS, "flask-fs"]
-    ],
-)
+@pytest.mark.parametrize("project", [*DISTRIBUTIONS, "flask-fs"])
 def test_the_version_is_read_from_one_file(project: str) -> None:
     """Every distribution's hatch version source is fs-core's __about__.py, and no module of it
     writes a version of its own."""

@@ -1,62 +1,52 @@
 """The OpenStack Swift backend (fs-swift), through python-swiftclient.
 
+An adapter of :class:`~flask_fs.backends.objectstore.ObjectStoreBackend`, which holds the rules
+(create-only writes, checksums, ranged reads, serving, errors); here are Swift's requests:
+
 - One ``Connection`` per thread (they are not thread-safe); streamed uploads go through
   ``SwiftService``, which turns anything larger than ``segment_size`` into a Static Large
-  Object (segments in ``<container>_segments``), one segment in memory at a time.
-- ``overwrite=False`` sends ``If-None-Match: *``. Swift checks it when a PUT starts, before the
-  data arrives: a sequential create is refused, but racing creators can all succeed. Within a
-  process, create-only writes of one name therefore run one at a time
-  (:func:`~flask_fs.transfers.claim_name`); across processes the last writer wins, whole.
-- A SHA-256 of the content is stored as ``X-Object-Meta-Sha256`` (an SLO's ETag is not a
-  checksum of the content).
-- Read streams can seek (a ranged GET), which is how ``serve`` answers Range requests.
+  Object (segments in ``<container>_segments``), one segment in memory at a time. ``sweep``
+  deletes segments no manifest uses.
+- Create-only writes send ``If-None-Match: *``. Swift checks it when a PUT starts, before the
+  data arrives: a sequential create is refused, but racing creators can all succeed; within a
+  process the pipeline's claim runs them one at a time, across processes the last writer wins,
+  whole.
+- The SHA-256 is stored as ``X-Object-Meta-Sha256`` (an SLO's ETag is not a checksum of the
+  content); checksums and write tokens are object metadata (``X-Object-Meta-*``).
+- A GET of a Static Large Object being replaced may be answered 409 (its old segments are
+  gone): the pipeline tries it again (``read_attempts``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import io
 import json
 import re
 import threading
-import time
-from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta, timezone
+from collections.abc import Hashable, Iterator, Mapping
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from importlib.metadata import version
 from typing import IO, Any, ClassVar, cast
 from urllib.parse import quote, urlsplit
 
-from flask import redirect
 from swiftclient.client import ClientException, Connection
 from swiftclient.service import SwiftError, SwiftService, SwiftUploadObject
 from swiftclient.utils import generate_temp_url
-from werkzeug.datastructures import FileStorage
-from werkzeug.wrappers import Response
 
-from flask_fs.backends import BaseBackend, Metadata
-from flask_fs.errors import BackendError, FileExists, FileNotFound
-from flask_fs.serving import guess_mime, send_stream
+from flask_fs.backends import objectstore
+from flask_fs.errors import BackendError
+from flask_fs.serving import guess_mime
 from flask_fs.settings import STORAGE_NAME, Setting
-from flask_fs.streams import CHUNK_SIZE, sha256_hex
-from flask_fs.transfers import (
-    HashingReader,
-    PipeUpload,
-    RangedReader,
-    UploadAborted,
-    claim_name,
-    read_ahead,
-)
+from flask_fs.streams import CHUNK_SIZE
+from flask_fs.transfers import UploadAborted
 
-__version__ = "1.0.0"
+__version__ = version("fs-swift")
 
 MiB = 1024 * 1024
-CHECKSUM_HEADER = "x-object-meta-sha256"
-#: The ETag of the version a checksum computed after the fact belongs to.
-CHECKSUM_ETAG_HEADER = "x-object-meta-sha256-etag"
+#: The prefix of an object's user metadata headers.
+META = "x-object-meta-"
 LISTING_PAGE = 10_000
-#: Whole reads of an object replaced meanwhile are tried this many times.
-READ_ATTEMPTS = 3
 #: How swiftclient names a segment: ``<object>/slo/<mtime>[/<size>]/<segment size>/<index>``
 #: (the size is missing when a stream is uploaded).
 _SEGMENT = re.compile(r"^(?P<object>.+)/slo/[^/]+(?:/\d+){2,3}$")
@@ -71,7 +61,7 @@ _REASONS = {
 }
 
 
-class SwiftBackend(BaseBackend):
+class SwiftBackend(objectstore.ObjectStoreBackend):
     """An OpenStack Swift backend.
 
     Expect the following settings:
@@ -86,7 +76,8 @@ class SwiftBackend(BaseBackend):
     (``url()`` then gives temporary URLs), ``serve_redirect``, ``retries`` and ``timeout``.
     """
 
-    settings: ClassVar[dict[str, Setting]] = {
+    settings: ClassVar[Mapping[str, Any]] = {
+        **objectstore.ObjectStoreBackend.settings,  # serve_redirect
         "authurl": Setting(str, required=True),
         "user": Setting(str),
         "key": Setting(str),
@@ -97,10 +88,12 @@ class SwiftBackend(BaseBackend):
         "segment_size": Setting(int, 16 * MiB),
         "tempurl_key": Setting(str),
         "tempurl_expiry": Setting(int, 3600),
-        "serve_redirect": Setting(bool, False),
         "retries": Setting(int, 3),
         "timeout": Setting(float, 30.0),
     }
+    client_errors = (ClientException, SwiftError, OSError)
+    #: Whole reads of an object replaced meanwhile are tried this many times.
+    read_attempts = 3
 
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
         super().__init__(name, config)
@@ -146,120 +139,81 @@ class SwiftBackend(BaseBackend):
     def _ensure_container(self, conn: Connection) -> None:
         if self._container_ready:
             return
-        with self._lock, self._errors():
+        with self._lock, self.errors():
             if not self._container_ready:
                 conn.put_container(self.container)
                 self._container_ready = True
 
-    @contextlib.contextmanager
-    def _errors(self, filename: str | None = None) -> Iterator[None]:
-        """Turn swiftclient's errors into flask-fs errors naming the storage and the cause."""
-        where = f"storage {self.name!r} (container {self.container!r} at {self.config['authurl']})"
-        try:
-            yield
-        except ClientException as exc:
-            status = exc.http_status
-            if status == 404 and filename is not None:
-                raise FileNotFound.of(filename, self.name) from None
-            if status == 412 and filename is not None:
-                raise FileExists.of(filename, self.name) from None
-            reason = _REASONS.get(status or 0, "")
-            raise BackendError(f"{where}: {reason or exc.msg} ({status or exc})") from exc
-        except (SwiftError, OSError) as exc:
-            raise BackendError(f"{where}: {exc}") from exc
+    # -- primitives of the pipeline ------------------------------------------------------------
 
-    def _claim(self, filename: str, overwrite: bool) -> contextlib.AbstractContextManager[None]:
-        """Create-only writes of one name, one at a time in this process (see module doc)."""
-        key = ("swift", self.config["authurl"], self.config["user"], self.container, filename)
-        return claim_name(key, filename, self.name, overwrite)
+    @property
+    def location(self) -> str:
+        return f"container {self.container!r} at {self.config['authurl']}"
 
-    def _head(self, filename: str) -> dict[str, str]:
-        with self._errors(filename):
-            return cast("dict[str, str]", self.conn.head_object(self.container, filename))
+    @property
+    def single_request_limit(self) -> int:
+        return self.segment_size
 
-    # -- required operations -------------------------------------------------------------------
+    def claim_key(self, filename: str) -> Hashable:
+        return ("swift", self.config["authurl"], self.config["user"], self.container, filename)
 
-    def exists(self, filename: str) -> bool:
-        try:
-            self._head(filename)
-        except FileNotFound:
-            return False
-        return True
+    def error_kind(self, exc: BaseException) -> objectstore.ErrorKind | None:
+        status = exc.http_status if isinstance(exc, ClientException) else None
+        if status == 404:
+            return "missing"
+        return "precondition" if status == 412 else None
 
-    def open_read(self, filename: str) -> IO[bytes]:
-        """A stream of the object. A Static Large Object being replaced loses its old segments,
-        and the proxy answers 409 to a GET of it: that GET is tried again (no byte was read)."""
-        reader = _ObjectReader(self, filename)
-        attempt = 1
-        while True:
-            try:
-                reader.open_body(0)  # FileNotFound now, not at the first read
-            except BackendError as exc:
-                if attempt == READ_ATTEMPTS or _status(exc) != 409:
-                    raise
-                attempt += 1
-                time.sleep(0.05 * attempt)
-                continue
-            return cast("IO[bytes]", reader)  # reads go straight to the response: no copy
+    def describe_error(self, exc: BaseException) -> str:
+        if not isinstance(exc, ClientException):
+            return str(exc)
+        status = exc.http_status
+        return f"{_REASONS.get(status or 0, '') or exc.msg} ({status or exc})"
 
-    def read(self, filename: str) -> bytes:
-        """The whole content, read again if the object was replaced while it was read (its old
-        segments deleted under the GET)."""
-        attempt = 1
-        while True:
-            with self.open_read(filename) as f:
-                try:
-                    return f.read()
-                except BackendError:
-                    if attempt == READ_ATTEMPTS:
-                        raise
-            attempt += 1
+    def retry_read(self, error: BackendError) -> bool:
+        return _status(error) == 409
 
-    def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
-        if not overwrite and self.exists(filename):  # early answer; the server enforces it
-            raise FileExists.of(filename, self.name)
-        upload = PipeUpload(
-            lambda reader: self._upload(reader, filename, overwrite),
-            lambda digest: self._store_checksum(filename, digest),
-            cleanup=lambda: self._remove_orphan_segments(filename),
-            name=filename,
+    def head_object(self, filename: str) -> objectstore.ObjectInfo:
+        headers = self.conn.head_object(self.container, filename)
+        return objectstore.ObjectInfo(
+            size=int(headers["content-length"]),
+            etag=headers.get("etag"),
+            modified=parsedate_to_datetime(headers["last-modified"]),
+            mime=headers.get("content-type"),
+            metadata={k[len(META) :]: v for k, v in headers.items() if k.startswith(META)},
+            raw=headers,
         )
-        return cast("IO[bytes]", upload.writer())
 
-    def write_bytes(self, filename: str, data: bytes, overwrite: bool = True) -> None:
-        if len(data) > self.segment_size:
-            self.save(io.BytesIO(data), filename, overwrite=overwrite)
-            return
-        headers = {CHECKSUM_HEADER: hashlib.sha256(data).hexdigest()}
-        if not overwrite:
+    def get_object(self, filename: str, start: int, etag: str | None) -> objectstore.ObjectBody:
+        headers = {"Range": f"bytes={start}-"} if start else {}
+        if etag:
+            headers["If-Match"] = etag
+        response, body = self.conn.get_object(
+            self.container, filename, resp_chunk_size=CHUNK_SIZE, headers=headers
+        )
+        return objectstore.ObjectBody(body, int(response["content-length"]), response.get("etag"))
+
+    def put_object(
+        self, filename: str, data: bytes, metadata: Mapping[str, str], create_only: bool
+    ) -> None:
+        headers = {META + key: value for key, value in metadata.items()}
+        if create_only:
             headers["If-None-Match"] = "*"
-        with self._claim(filename, overwrite), self._errors(filename):
-            self.conn.put_object(
-                self.container,
-                filename,
-                contents=data,
-                content_type=guess_mime(filename),
-                headers=headers,
-            )
+        self.conn.put_object(
+            self.container,
+            filename,
+            contents=data,
+            content_type=guess_mime(filename),
+            headers=headers,
+        )
 
-    def save(
-        self, file_or_wfs: IO[bytes] | FileStorage, filename: str, overwrite: bool = False
-    ) -> str:
-        stream = file_or_wfs.stream if isinstance(file_or_wfs, FileStorage) else file_or_wfs
-        content, rest = read_ahead(stream, self.segment_size)
-        if rest is None:  # one PUT with its checksum, where SwiftService would make several
-            self.write_bytes(filename, content, overwrite=overwrite)
-            return filename
-        hashing = HashingReader(rest)
-        self._upload(cast("IO[bytes]", hashing), filename, overwrite)
-        self._store_checksum(filename, hashing.hexdigest())
-        return filename
-
-    def _upload(self, stream: IO[bytes], filename: str, overwrite: bool) -> None:
-        """A streamed upload: a Static Large Object when it is longer than a segment."""
+    def upload_stream(
+        self, filename: str, stream: IO[bytes], metadata: Mapping[str, str], create_only: bool
+    ) -> None:
+        """A Static Large Object when the stream is longer than a segment."""
         self.conn  # noqa: B018 - makes sure the container exists
         headers = [f"Content-Type: {guess_mime(filename)}"]
-        if not overwrite:
+        headers += [f"{META}{key}: {value}" for key, value in metadata.items()]
+        if create_only:
             headers.append("If-None-Match: *")
         options = {
             "segment_size": self.segment_size,
@@ -270,16 +224,72 @@ class SwiftBackend(BaseBackend):
             "checksum": False,  # the SHA-256 is ours; md5 would be a second pass
         }
         upload = SwiftUploadObject(stream, object_name=filename)
-        with self._claim(filename, overwrite), self._errors(filename):
-            for result in self.service.upload(self.container, [upload], options=options):
-                if not result["success"]:
-                    error = result.get("error")
-                    if isinstance(error, UploadAborted):
-                        raise error
-                    if isinstance(error, Exception):
-                        self._remove_orphan_segments(filename)
-                        raise _with_status(error, result)
-                    raise BackendError(f"storage {self.name!r}: upload failed: {result}")
+        for result in self.service.upload(self.container, [upload], options=options):
+            if not result["success"]:
+                error = result.get("error")
+                if isinstance(error, UploadAborted):
+                    raise error
+                if isinstance(error, Exception):
+                    self.discard_upload(filename)
+                    raise _with_status(error, result)
+                raise BackendError(f"storage {self.name!r}: upload failed: {result}")
+
+    def annotate(
+        self, filename: str, values: Mapping[str, str], current: Mapping[str, str] | None
+    ) -> None:
+        """A POST of the object's metadata, which replaces all of it: what it holds is kept."""
+        if current is None:
+            current = self.head_object(filename).metadata
+        metadata = {**current, **values}
+        self.conn.post_object(
+            self.container, filename, headers={META + k: v for k, v in metadata.items()}
+        )
+
+    def delete_object(self, filename: str, info: objectstore.ObjectInfo) -> None:
+        large = info.raw.get("x-static-large-object", "").lower() == "true"
+        # For a Static Large Object, the query deletes its segments too.
+        query = "multipart-manifest=delete" if large else None
+        self.conn.delete_object(self.container, filename, query_string=query)
+
+    def list_names(self, prefix: str) -> Iterator[str]:
+        for item in self._listing(self.container, prefix):
+            yield item["name"]
+
+    def discard_upload(self, filename: str) -> None:
+        """Delete segments of ``filename`` that no manifest references (a failed upload's)."""
+        # Best effort: when the proxy is gone this fails too, and sweep() removes them later.
+        with contextlib.suppress(BackendError), self.errors():
+            for segment, _, _ in self._unused_segments(prefix=f"{filename}/slo/"):
+                self._delete_segment(segment)
+
+    def find_leftovers(self, cutoff: datetime) -> Iterator[objectstore.Leftover]:
+        """Segments older than the cutoff that no manifest uses: those of an upload that died
+        with its process, or whose proxy went away before it could clean up."""
+        for segment, owner, written in self._unused_segments(cutoff=cutoff):
+            yield objectstore.Leftover(
+                f"orphan segment {segment!r} of {owner!r}, written {written:%F %T}", segment
+            )
+
+    def remove_leftover(self, leftover: objectstore.Leftover) -> None:
+        self._delete_segment(leftover.handle)
+
+    @property
+    def has_signed_urls(self) -> bool:
+        return bool(self.config["tempurl_key"])
+
+    def presign(self, filename: str) -> str | None:
+        """A TempURL (Swift's tempurl answers as an attachment unless asked otherwise)."""
+        if not self.config["tempurl_key"]:
+            return None
+        storage_url, _ = self.conn.get_auth()
+        parts = urlsplit(storage_url)
+        path = f"{parts.path}/{quote(self.container)}/{quote(filename)}"
+        signed = generate_temp_url(
+            path, self.config["tempurl_expiry"], self.config["tempurl_key"], "GET"
+        )
+        return f"{parts.scheme}://{parts.netloc}{signed}"
+
+    # -- segments of large objects -------------------------------------------------------------
 
     @property
     def segment_container(self) -> str:
@@ -305,15 +315,14 @@ class SwiftBackend(BaseBackend):
         With ``missing_ok``, a container that does not exist lists nothing."""
         marker = ""
         while True:
-            with self._errors():
-                try:
-                    _, page = self.conn.get_container(
-                        container, prefix=prefix or None, marker=marker, limit=LISTING_PAGE
-                    )
-                except ClientException as exc:
-                    if missing_ok and exc.http_status == 404:
-                        return
-                    raise
+            try:
+                _, page = self.conn.get_container(
+                    container, prefix=prefix or None, marker=marker, limit=LISTING_PAGE
+                )
+            except ClientException as exc:
+                if missing_ok and exc.http_status == 404:
+                    return
+                raise
             if not page:
                 return
             yield from page
@@ -332,112 +341,13 @@ class SwiftBackend(BaseBackend):
                 continue
             if match["object"] != owner:  # an object's segments are listed together
                 owner = str(match["object"])
-                with self._errors():
-                    keep = self._referenced_segments(owner)
+                keep = self._referenced_segments(owner)
             if item["name"] not in keep:
                 yield item["name"], owner, written
 
     def _delete_segment(self, name: str) -> None:
-        with self._errors(), contextlib.suppress(ClientException):  # deleted meanwhile: fine
+        with contextlib.suppress(ClientException):  # deleted meanwhile: fine
             self.conn.delete_object(self.segment_container, name)
-
-    def _remove_orphan_segments(self, filename: str) -> None:
-        """Delete segments of ``filename`` that no manifest references (a failed upload's)."""
-        # Best effort: when the proxy is gone this fails too, and sweep() removes them later.
-        with contextlib.suppress(BackendError):
-            for segment, _, _ in self._unused_segments(prefix=f"{filename}/slo/"):
-                self._delete_segment(segment)
-
-    def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
-        """Delete segments older than the cutoff that no manifest uses: those of an upload that
-        died with its process, or whose proxy went away before it could clean up."""
-        cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
-        for segment, owner, written in self._unused_segments(cutoff=cutoff):
-            if remove:
-                self._delete_segment(segment)
-            yield f"orphan segment {segment!r} of {owner!r}, written {written:%F %T}"
-
-    def _store_checksum(self, filename: str, digest: str | None) -> None:
-        """Store the SHA-256 as object metadata (without one, it is computed on demand)."""
-        if digest is None:
-            return
-        with self._errors(filename):
-            headers = dict(self._head(filename))
-            metadata = {k: v for k, v in headers.items() if k.startswith("x-object-meta-")}
-            metadata[CHECKSUM_HEADER] = digest
-            self.conn.post_object(self.container, filename, headers=metadata)
-
-    def delete(self, filename: str) -> None:
-        large = self._head(filename).get("x-static-large-object", "").lower() == "true"
-        with self._errors(filename):
-            # For a Static Large Object, the query deletes its segments too.
-            query = "multipart-manifest=delete" if large else None
-            self.conn.delete_object(self.container, filename, query_string=query)
-
-    def list_files(self, prefix: str = "") -> Iterator[str]:
-        for item in self._listing(self.container, prefix):
-            yield item["name"]
-
-    def metadata(self, filename: str) -> Metadata:
-        headers = self._head(filename)
-        checksum = self._checksum(filename, headers)
-        return Metadata(
-            checksum=f"sha256:{checksum}",
-            size=int(headers["content-length"]),
-            mime=headers.get("content-type") or guess_mime(filename),
-            modified=parsedate_to_datetime(headers["last-modified"]),
-        )
-
-    def _checksum(self, filename: str, headers: Mapping[str, str]) -> str:
-        """The stored SHA-256; for an object written by another tool, computed once from the
-        version ``headers`` describe and stored with that version's ETag, which must still match
-        for it to be trusted (an object replaced since is hashed again)."""
-        etag = headers.get("etag")
-        stored = headers.get(CHECKSUM_HEADER)
-        if stored and headers.get(CHECKSUM_ETAG_HEADER, etag) == etag:
-            return stored
-        size = int(headers["content-length"])
-        with _ObjectReader(self, filename, size, etag) as reader:
-            checksum = sha256_hex(cast("IO[bytes]", reader))
-        metadata = {k: v for k, v in headers.items() if k.startswith("x-object-meta-")}
-        metadata.update({CHECKSUM_HEADER: checksum, CHECKSUM_ETAG_HEADER: etag or ""})
-        with contextlib.suppress(ClientException):  # a read-only user still gets the checksum
-            self.conn.post_object(self.container, filename, headers=metadata)
-        return checksum
-
-    # -- URLs and serving ----------------------------------------------------------------------
-
-    @property
-    def has_signed_urls(self) -> bool:
-        return bool(self.config["tempurl_key"])
-
-    def signed_url(self, filename: str) -> str | None:
-        if not self.config["tempurl_key"]:
-            return None
-        with self._errors(filename):
-            storage_url, _ = self.conn.get_auth()
-        parts = urlsplit(storage_url)
-        path = f"{parts.path}/{quote(self.container)}/{quote(filename)}"
-        signed = generate_temp_url(
-            path, self.config["tempurl_expiry"], self.config["tempurl_key"], "GET"
-        )
-        return f"{parts.scheme}://{parts.netloc}{signed}"
-
-    def serve(self, filename: str) -> Response:
-        if self.config["serve_redirect"] and self.config["tempurl_key"]:
-            self._head(filename)
-            return redirect(cast(str, self.signed_url(filename)))
-        headers = self._head(filename)
-        size = int(headers["content-length"])
-        etag = headers.get("etag")
-        return send_stream(  # the body is the version of the HEAD, or the stream fails
-            cast("IO[bytes]", _ObjectReader(self, filename, size, etag)),
-            name=filename,
-            size=size,
-            mime=headers.get("content-type") or guess_mime(filename),
-            etag=(etag or "").strip('"') or None,
-            modified=parsedate_to_datetime(headers["last-modified"]),
-        )
 
 
 def _status(error: BaseException) -> int | None:
@@ -459,43 +369,3 @@ def _with_status(error: Exception, result: Mapping[str, Any]) -> Exception:
             message = str(response.get("reason") or error.msg)
             return cast(Exception, ClientException(message, http_status=status))
     return error
-
-
-class _ObjectReader(RangedReader):
-    """An object's body; seeking re-opens it with a ranged GET."""
-
-    def __init__(
-        self,
-        backend: SwiftBackend,
-        filename: str,
-        size: int | None = None,
-        etag: str | None = None,
-    ) -> None:
-        super().__init__(size, etag)
-        self.backend = backend
-        self.filename = filename
-
-    def open_body(self, start: int) -> None:
-        headers = {"Range": f"bytes={start}-"} if start else {}
-        if self.etag:
-            headers["If-Match"] = self.etag
-        with self.backend._errors(self.filename):
-            try:
-                response, body = self.backend.conn.get_object(
-                    self.backend.container,
-                    self.filename,
-                    resp_chunk_size=CHUNK_SIZE,
-                    headers=headers,
-                )
-            except ClientException as exc:
-                if self.etag and exc.http_status == 412:
-                    raise self.replaced(self.filename, self.backend.name) from exc
-                raise
-        if self.size is None:
-            self.size = start + int(response["content-length"])
-        self.etag = self.etag or response.get("etag")
-        self.body = body
-
-    def read_body(self, size: int | None) -> bytes:
-        with self.backend._errors(self.filename):
-            return super().read_body(size)

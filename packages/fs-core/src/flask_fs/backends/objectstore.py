@@ -1,0 +1,511 @@
+"""The object-store pipeline, written once: S3, Swift and third-party stores are adapters of it.
+
+:class:`ObjectStoreBackend` holds every rule of storing files in an object store; a subclass
+writes only the requests of its service (the *primitives*, as fsspec's ``AbstractBufferedFile``
+asks ``_initiate_upload``/``_upload_chunk``/``_fetch_range`` of s3fs and gcsfs):
+
+- ``head_object``: an object's :class:`ObjectInfo` (one HEAD);
+- ``get_object``: a GET from byte ``start``, requiring ``etag`` when given (``If-Match``);
+- ``put_object``: bytes in one request, with metadata, create-only or not;
+- ``upload_stream``: a streamed upload (multipart, segments...), create-only or not;
+- ``annotate``: attach key/values to an object after it is written (tags, a metadata POST);
+- ``delete_object``, ``list_names`` (a page of the listing at a time);
+- ``error_kind``: whether a client error means "missing" or "precondition failed";
+
+and, where the store has them, ``copy_object`` (server-side copies), ``presign`` (signed URLs),
+``find_leftovers``/``remove_leftover`` (``sweep``) and ``discard_upload`` (clean up after a
+failed streamed upload). Each is documented on :class:`ObjectStoreBackend`.
+
+What the pipeline does with them:
+
+- Small content (``write_bytes``, a ``save`` whose stream ``read_ahead`` finds short) is one
+  ``put_object`` carrying its SHA-256; anything larger is one ``upload_stream`` of a
+  ``HashingReader`` (``save``) or a :class:`~flask_fs.transfers.PipeUpload`
+  (``open(name, "wb")``), the SHA-256 attached after.
+- ``overwrite=False``: ``open_write`` answers early when the name exists; the store enforces it
+  (``create_only=True``: ``If-None-Match: *``); create-only writes of a name run one at a time in
+  this process (:func:`~flask_fs.transfers.claim_name`); a refused precondition is
+  :class:`~flask_fs.errors.FileExists`. A create-only write stores a token (``write-id``) in
+  the object's metadata: when the reply to it was lost and the client's retry was refused, an
+  object holding that token is the write's own, and the write succeeded.
+- Checksums: stored at write time; for an object written by another tool, computed once from
+  the version a HEAD describes and remembered with that version's ETag (``sha256`` and
+  ``sha256-etag`` annotations), trusted only while the ETag matches.
+- Reads are :class:`ObjectReader`\\ s, seekable and bound to one version (``If-Match``); serving
+  takes its headers from one HEAD and pins the body to its ETag (it never hashes), or redirects
+  to a signed URL (``SERVE_REDIRECT``).
+- Errors are mapped once: missing is :class:`~flask_fs.errors.FileNotFound`, a refused
+  precondition :class:`~flask_fs.errors.FileExists`, anything else a
+  :class:`~flask_fs.errors.BackendError` naming the storage, where it is, and the cause.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import time
+import uuid
+from abc import abstractmethod
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, cast
+
+from werkzeug.datastructures import FileStorage
+
+from .. import streams
+from ..errors import BackendError, FileExists, FileNotFound, FSError
+from ..serving import guess_mime, send_stream
+from ..settings import Setting
+from ..streams import sha256_hex
+from ..transfers import HashingReader, PipeUpload, RangedReader, claim_name, read_ahead
+from . import BaseBackend, Metadata
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Response
+
+#: Metadata and annotation key of the content's SHA-256 (hex).
+CHECKSUM_KEY = "sha256"
+#: Annotation key of the ETag a checksum computed after the fact belongs to.
+CHECKSUM_ETAG_KEY = "sha256-etag"
+#: Metadata key of a create-only write's token, to recognise it after a lost reply.
+WRITE_KEY = "write-id"
+
+#: What a client error means to the pipeline (see :meth:`ObjectStoreBackend.error_kind`).
+ErrorKind = Literal["missing", "precondition"]
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a HEAD says of an object."""
+
+    size: int  #: in bytes
+    etag: str | None  #: the version, as the store spells it (sent back in ``If-Match``)
+    modified: datetime | None  #: last modification, timezone-aware
+    mime: str | None = None  #: the stored content type
+    #: the object's user metadata, keys lower-case and without the store's prefix
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    #: the store's own answer, for what only the adapter understands
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        """The ETag without its quotes, as a checksum names the version it belongs to."""
+        return (self.etag or "").strip('"')
+
+
+class ObjectBody(NamedTuple):
+    """The answer to :meth:`ObjectStoreBackend.get_object`."""
+
+    body: Any  #: anything with ``read(n)`` and ``close()``
+    length: int  #: bytes from ``start`` to the end of the object
+    etag: str | None  #: the version read
+
+
+class Leftover(NamedTuple):
+    """Something an interrupted write left on the server, found by ``sweep``."""
+
+    description: str  #: the line ``sweep`` yields
+    handle: Any = None  #: what :meth:`ObjectStoreBackend.remove_leftover` needs
+
+
+class ObjectStoreBackend(BaseBackend):
+    """A backend for an object store: subclass it and write the primitives (see the module)."""
+
+    settings: ClassVar[Mapping[str, Any]] = {"serve_redirect": Setting(bool, False)}
+
+    #: The exceptions of the store's client that :meth:`error_kind` and
+    #: :meth:`describe_error` understand; the pipeline turns them into flask-fs errors.
+    client_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    #: Whether objects carry user metadata (a create-only write then stores its token).
+    stores_metadata: ClassVar[bool] = True
+    #: How many times a GET (or a whole read) is tried when :meth:`retry_read` allows it.
+    read_attempts: ClassVar[int] = 1
+
+    # -- primitives ----------------------------------------------------------------------------
+
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the files are, as error messages name it (``"bucket 'b' at https://..."``)."""
+
+    @property
+    @abstractmethod
+    def single_request_limit(self) -> int:
+        """The most bytes sent in one :meth:`put_object`; more is an :meth:`upload_stream`."""
+
+    @abstractmethod
+    def claim_key(self, filename: str) -> Hashable:
+        """What identifies ``filename`` across storages of this process (server, bucket, key)."""
+
+    @abstractmethod
+    def error_kind(self, exc: BaseException) -> ErrorKind | None:
+        """``"missing"`` (404), ``"precondition"`` (412) or ``None`` for a client error."""
+
+    def describe_error(self, exc: BaseException) -> str:
+        """The cause of a client error, as a user should read it."""
+        return str(exc) or type(exc).__name__
+
+    @abstractmethod
+    def head_object(self, filename: str) -> ObjectInfo:
+        """What the store says of the object (a client error if it is missing)."""
+
+    @abstractmethod
+    def get_object(self, filename: str, start: int, etag: str | None) -> ObjectBody:
+        """A GET from byte ``start`` to the end; with ``etag``, only of that version (If-Match)."""
+
+    @abstractmethod
+    def put_object(
+        self, filename: str, data: bytes, metadata: Mapping[str, str], create_only: bool
+    ) -> None:
+        """Store ``data`` in one request, with ``metadata``; ``create_only``: If-None-Match."""
+
+    @abstractmethod
+    def upload_stream(
+        self, filename: str, stream: IO[bytes], metadata: Mapping[str, str], create_only: bool
+    ) -> None:
+        """Store the content of ``stream`` in as many requests as it takes, in bounded memory.
+
+        A :class:`~flask_fs.transfers.UploadAborted` read from ``stream`` must abort the upload
+        and be raised again.
+        """
+
+    @abstractmethod
+    def annotate(
+        self, filename: str, values: Mapping[str, str], current: Mapping[str, str] | None
+    ) -> None:
+        """Attach ``values`` to the object, keeping the annotations in ``current`` (``None``:
+        the object was just written)."""
+
+    def annotations(self, filename: str, info: ObjectInfo) -> Mapping[str, str]:
+        """What :meth:`annotate` attached to the object: its metadata unless overridden."""
+        return info.metadata
+
+    @abstractmethod
+    def delete_object(self, filename: str, info: ObjectInfo) -> None:
+        """Delete the object ``info`` describes."""
+
+    @abstractmethod
+    def list_names(self, prefix: str) -> Iterator[str]:
+        """The names of the objects under ``prefix``, a page of the listing at a time."""
+
+    def copy_object(self, filename: str, target: str, info: ObjectInfo, create_only: bool) -> bool:
+        """Copy server-side, checksum included; ``False`` if the store cannot (the pipeline then
+        streams the content)."""
+        return False
+
+    @property
+    def create_only_copy(self) -> bool:
+        """Whether :meth:`copy_object` refuses an existing target itself; otherwise create-only
+        copies stream through a create-only upload."""
+        return False
+
+    def presign(self, filename: str) -> str | None:
+        """A signed GET URL serving active content as an attachment, or ``None``."""
+        return None
+
+    def discard_upload(self, filename: str) -> None:
+        """Clean up after a failed or discarded streamed upload (segments, parts...)."""
+
+    def find_leftovers(self, cutoff: datetime) -> Iterator[Leftover]:
+        """What interrupted writes left before ``cutoff`` (multipart uploads, segments...)."""
+        return iter(())
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        """Remove one of :meth:`find_leftovers`' finds."""
+
+    def retry_read(self, error: BackendError) -> bool:
+        """Whether a GET that failed with ``error`` may be tried again (no byte was read)."""
+        return False
+
+    # -- errors --------------------------------------------------------------------------------
+
+    def translate(self, exc: BaseException, filename: str | None = None) -> FSError:
+        """The flask-fs error for a client error met while working on ``filename``."""
+        kind = self.error_kind(exc)
+        if filename is not None and kind == "missing":
+            return FileNotFound.of(filename, self.name)
+        where = f"storage {self.name!r} ({self.location})"
+        if filename is not None and kind == "precondition":
+            if not self.exists(filename):
+                # SeaweedFS refuses a create-only write where an (empty) folder of that
+                # name remains from deleted "name/..." objects: no object is there.
+                return BackendError(
+                    f"{where}: the server refused to create {filename!r} although no object "
+                    "has that name (a folder of that name may remain on the server)"
+                )
+            return FileExists.of(filename, self.name)
+        return BackendError(f"{where}: {self.describe_error(exc)}")
+
+    @contextlib.contextmanager
+    def errors(self, filename: str | None = None) -> Iterator[None]:
+        """Turn the client's errors into flask-fs errors (see :meth:`translate`)."""
+        try:
+            yield
+        except self.client_errors as exc:
+            error = self.translate(exc, filename)
+            if isinstance(error, FileExists | FileNotFound):
+                raise error from None
+            raise error from exc
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def head(self, filename: str) -> ObjectInfo:
+        """:meth:`head_object`, a missing object being :class:`~flask_fs.errors.FileNotFound`."""
+        with self.errors(filename):
+            return self.head_object(filename)
+
+    def exists(self, filename: str) -> bool:
+        try:
+            self.head(filename)
+        except FileNotFound:
+            return False
+        return True
+
+    def open_read(self, filename: str) -> IO[bytes]:
+        reader = ObjectReader(self, filename)
+        self._retried(lambda: reader.open_body(0))  # FileNotFound now, not at the first read
+        return cast("IO[bytes]", reader)  # reads go straight to the response: no copy
+
+    def read(self, filename: str) -> bytes:
+        """The whole content, read again when :meth:`retry_read` allows (e.g. Swift, whose
+        large object being replaced loses its segments under the GET)."""
+        return cast(bytes, self._retried(lambda: _read_all(self.open_read(filename)), whole=True))
+
+    def _retried(self, action: Callable[[], Any], whole: bool = False) -> Any:
+        attempt = 1
+        while True:
+            try:
+                return action()
+            except BackendError as exc:
+                if attempt >= self.read_attempts or not (whole or self.retry_read(exc)):
+                    raise
+            attempt += 1
+            time.sleep(0.05 * attempt)
+
+    def metadata(self, filename: str) -> Metadata:
+        info = self.head(filename)
+        return Metadata(
+            checksum=f"{CHECKSUM_KEY}:{self.checksum(filename, info)}",
+            size=info.size,
+            mime=info.mime or guess_mime(filename),
+            modified=info.modified or datetime.now(timezone.utc),
+        )
+
+    def checksum(self, filename: str, info: ObjectInfo) -> str:
+        """The SHA-256 stored at write time; for an object written by another tool, computed
+        once from the version ``info`` describes and remembered with that version's ETag,
+        which must still match for it to be trusted (an object replaced since is hashed again).
+        """
+        version = info.version
+        for source in (info.metadata, None):
+            values = source if source is not None else self._annotations(filename, info)
+            stored = values.get(CHECKSUM_KEY)
+            if stored and values.get(CHECKSUM_ETAG_KEY, version) == version:
+                return stored
+        with ObjectReader(self, filename, info.size, info.etag) as reader:
+            digest = sha256_hex(cast("IO[bytes]", reader))
+        remembered = {CHECKSUM_KEY: digest, CHECKSUM_ETAG_KEY: version}
+        with contextlib.suppress(BackendError), self.errors(filename):
+            # read-only credentials still get the checksum
+            self.annotate(filename, remembered, self._annotations(filename, info))
+        return digest
+
+    def _annotations(self, filename: str, info: ObjectInfo) -> Mapping[str, str]:
+        with contextlib.suppress(BackendError), self.errors(filename):
+            return self.annotations(filename, info)
+        return {}  # a store without annotations (S3 servers without tagging)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
+        self.refuse_existing(filename, overwrite)  # early answer; the server enforces it
+        upload = PipeUpload(
+            lambda reader: self._upload(reader, filename, overwrite),
+            lambda digest: self.attach_checksum(filename, digest),
+            cleanup=lambda: self.discard_upload(filename),
+            name=filename,
+        )
+        return cast("IO[bytes]", upload.writer())
+
+    def write_bytes(self, filename: str, data: bytes, overwrite: bool = True) -> None:
+        if len(data) > self.single_request_limit:
+            self.save(io.BytesIO(data), filename, overwrite=overwrite)
+            return
+        checksum = {CHECKSUM_KEY: hashlib.sha256(data).hexdigest()}
+        self._publish(
+            filename,
+            overwrite,
+            checksum,
+            lambda metadata: self.put_object(filename, data, metadata, not overwrite),
+        )
+
+    def save(
+        self, file_or_wfs: IO[bytes] | FileStorage, filename: str, overwrite: bool = False
+    ) -> str:
+        stream = streams.upload_stream(file_or_wfs)  # the FileStorage's own stream, if one
+        content, rest = read_ahead(stream, self.single_request_limit)
+        if rest is None:  # one request, checksum included
+            self.write_bytes(filename, content, overwrite=overwrite)
+            return filename
+        hashing = HashingReader(rest)
+        self._upload(cast("IO[bytes]", hashing), filename, overwrite)
+        self.attach_checksum(filename, hashing.hexdigest())
+        return filename
+
+    def _upload(self, stream: IO[bytes], filename: str, overwrite: bool) -> None:
+        self._publish(
+            filename,
+            overwrite,
+            {},
+            lambda metadata: self.upload_stream(filename, stream, metadata, not overwrite),
+        )
+
+    def _publish(
+        self,
+        filename: str,
+        overwrite: bool,
+        metadata: dict[str, str],
+        send: Callable[[dict[str, str]], None],
+    ) -> None:
+        """Run one write of ``filename``: claimed if create-only, its token in its metadata,
+        a refused precondition being a success when the object there holds that token."""
+        token = None
+        if not overwrite and self.stores_metadata:
+            token = metadata[WRITE_KEY] = uuid.uuid4().hex
+        with claim_name(self.claim_key(filename), filename, self.name, overwrite):
+            try:
+                with self.errors(filename):
+                    send(metadata)
+            except FileExists:
+                if not self._written_by(filename, token):
+                    raise
+
+    def _written_by(self, filename: str, token: str | None) -> bool:
+        """Whether the object holds the create-only write ``token``: the reply to its request
+        was lost and the client's retry met its own object (a 412 that is a success)."""
+        if token is None:
+            return False
+        try:
+            return self.head(filename).metadata.get(WRITE_KEY) == token
+        except FileNotFound:
+            return False
+
+    def attach_checksum(self, filename: str, digest: str | None) -> None:
+        """Attach the SHA-256 of a streamed upload; without one (a client that read its source
+        out of order, a store that refuses), it is computed when ``metadata`` asks."""
+        if digest is None:
+            return
+        with contextlib.suppress(BackendError), self.errors(filename):
+            self.annotate(filename, {CHECKSUM_KEY: digest}, None)
+
+    # -- other operations ----------------------------------------------------------------------
+
+    def delete(self, filename: str) -> None:
+        info = self.head(filename)  # FileNotFound for a missing object: some stores say nothing
+        with self.errors(filename):
+            self.delete_object(filename, info)
+
+    def list_files(self, prefix: str = "") -> Iterator[str]:
+        with self.errors():
+            yield from self.list_names(prefix)
+
+    def copy(self, filename: str, target: str, overwrite: bool = False) -> None:
+        if not overwrite and not self.create_only_copy:
+            # A store that may not refuse an existing target on a copy: the content streams
+            # through a create-only upload, which it does refuse.
+            self.refuse_existing(target)
+            super().copy(filename, target, overwrite=False)
+            return
+        info = self.head(filename)
+        claim = claim_name(self.claim_key(target), target, self.name, overwrite)
+        with claim, self.errors(target):
+            copied = self.copy_object(filename, target, info, not overwrite)
+        if not copied:
+            super().copy(filename, target, overwrite=overwrite)
+
+    def serve(self, filename: str) -> Response:
+        info = self.head(filename)
+        if self.config["serve_redirect"]:
+            url = self.signed_url_of(filename)
+            if url is not None:
+                from flask import redirect
+
+                return redirect(url)
+        return send_stream(  # the body is the version of the HEAD, or the stream fails
+            cast("IO[bytes]", ObjectReader(self, filename, info.size, info.etag)),
+            name=filename,
+            size=info.size,
+            mime=info.mime or guess_mime(filename),
+            etag=info.version or None,
+            modified=info.modified,
+        )
+
+    def signed_url_of(self, filename: str) -> str | None:
+        """:meth:`presign`, its errors mapped."""
+        with self.errors(filename):
+            return self.presign(filename)
+
+    def signed_url(self, filename: str) -> str | None:
+        return self.signed_url_of(filename) if self.has_signed_urls else None
+
+    def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
+        with self.errors():
+            for leftover in list(self.find_leftovers(cutoff)):
+                if remove:
+                    self.remove_leftover(leftover)
+                yield leftover.description
+
+
+def _read_all(stream: IO[bytes]) -> bytes:
+    with stream:
+        return stream.read()
+
+
+class ObjectReader(RangedReader):
+    """An object's body as a seekable stream: seeking re-opens it with a ranged GET of the same
+    version (``ReplacedWhileRead`` if it is gone)."""
+
+    def __init__(
+        self,
+        backend: ObjectStoreBackend,
+        filename: str,
+        size: int | None = None,
+        etag: str | None = None,
+    ) -> None:
+        super().__init__(size, etag)
+        self.backend = backend
+        self.filename = filename
+
+    def open_body(self, start: int) -> None:
+        backend = self.backend
+        try:
+            answer = backend.get_object(self.filename, start, self.etag)
+        except backend.client_errors as exc:
+            if self.etag and backend.error_kind(exc) == "precondition":
+                raise self.replaced(self.filename, backend.name) from exc
+            with backend.errors(self.filename):
+                raise
+        if self.size is None:
+            self.size = start + answer.length
+        self.etag = self.etag or answer.etag
+        self.body = answer.body
+
+    def read_body(self, size: int | None) -> bytes:
+        with self.backend.errors(self.filename):
+            return super().read_body(size)
+
+
+__all__ = [
+    "CHECKSUM_ETAG_KEY",
+    "CHECKSUM_KEY",
+    "WRITE_KEY",
+    "ErrorKind",
+    "Leftover",
+    "ObjectBody",
+    "ObjectInfo",
+    "ObjectReader",
+    "ObjectStoreBackend",
+]
