@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 from werkzeug.test import TestResponse
@@ -16,7 +17,7 @@ from werkzeug.test import TestResponse
 
 @pytest.fixture
 def client(demo_module: ModuleType, tmp_path: Path) -> FlaskClient:
-    app = demo_module.create_app({"TESTING": True, "FS_ROOT": str(tmp_path)})
+    app: Flask = demo_module.create_app({"TESTING": True, "FS_ROOT": str(tmp_path)})
     return app.test_client()
 
 

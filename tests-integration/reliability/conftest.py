@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from flask import current_app
@@ -31,6 +31,11 @@ from fs_services import (
 )
 
 from flask_fs import Storage
+from flask_fs.backends import BaseBackend
+from flask_fs.backends.gridfs import GridFsBackend
+from flask_fs.backends.local import LocalBackend
+from flask_fs.backends.s3 import S3Backend
+from flask_fs.backends.swift import SwiftBackend
 from flask_fs.testing import temporary_storage, temporary_storages
 
 HERE = Path(__file__).resolve().parent
@@ -38,6 +43,7 @@ REPO = HERE.parent.parent
 SOAK = os.environ.get("FS_RELIABILITY") == "soak"
 BACKENDS = ["local", "s3", "gridfs", "swift"]
 MiB = 1024 * 1024
+B = TypeVar("B", bound=BaseBackend)
 
 #: What each test module found, for the closing summary (names tried, races, faults...).
 FIGURES: dict[str, Any] = {}
@@ -79,13 +85,20 @@ class Target:
             yield storages
 
 
+def _backend(storage: Storage, kind: type[B]) -> B:
+    """The backend of ``storage``, which the target made a ``kind``."""
+    backend = storage.backend
+    assert isinstance(backend, kind), backend
+    return backend
+
+
 def _local_target(base: Path) -> Target:
     def outside(*storages: Storage) -> set[str]:
-        roots = {Path(s.backend.root) for s in storages}  # type: ignore[attr-defined]
+        roots = {Path(_backend(s, LocalBackend).root) for s in storages}
         return {str(p) for p in base.rglob("*") if not roots & {p, *p.parents}}
 
     def leftovers(storage: Storage) -> list[str]:
-        root = Path(storage.backend.root)  # type: ignore[attr-defined]
+        root = Path(_backend(storage, LocalBackend).root)
         return [str(p) for p in root.rglob(".fs-tmp-*")]
 
     return Target("local", "local", {"ROOT": str(base / "{name}")}, outside, leftovers)
@@ -104,7 +117,7 @@ def _s3_target(server: Any) -> Target:
     bucket = "reliability"
 
     def outside(*storages: Storage) -> Any:
-        prefixes = tuple(s.backend.key_prefix for s in storages)  # type: ignore[attr-defined]
+        prefixes = tuple(_backend(s, S3Backend).key_prefix for s in storages)
         keys = {
             item["Key"]
             for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
@@ -114,7 +127,7 @@ def _s3_target(server: Any) -> Target:
         return keys, {b["Name"] for b in client.list_buckets()["Buckets"]}
 
     def leftovers(storage: Storage) -> list[str]:
-        prefix = storage.backend.key_prefix  # type: ignore[attr-defined]
+        prefix = _backend(storage, S3Backend).key_prefix
         uploads = client.list_multipart_uploads(Bucket=bucket, Prefix=prefix)
         return [u["Key"] for u in uploads.get("Uploads", ())]
 
@@ -136,7 +149,7 @@ def _gridfs_target(url: str) -> Target:
     db: Any = MongoClient(url)[database]
 
     def outside(*storages: Storage) -> dict[str, int]:
-        buckets = {s.backend.bucket_name for s in storages}  # type: ignore[attr-defined]
+        buckets = {_backend(s, GridFsBackend).bucket_name for s in storages}
         return {
             name: db[name].estimated_document_count()
             for name in db.list_collection_names()
@@ -145,7 +158,7 @@ def _gridfs_target(url: str) -> Target:
 
     def leftovers(storage: Storage) -> list[str]:
         """Chunks that no files document owns, and revisions older than a name's newest."""
-        bucket = storage.backend.bucket_name  # type: ignore[attr-defined]
+        bucket = _backend(storage, GridFsBackend).bucket_name
         newest: dict[str, Any] = {}
         stale = []
         for d in db[f"{bucket}.files"].find({}, {"filename": 1}).sort("uploadDate", -1):
@@ -166,13 +179,13 @@ def _swift_target(server: Any) -> Target:
     conn = Connection(authurl=server.authurl, user=server.user, key=server.key, retries=1)
 
     def outside(*storages: Storage) -> dict[str, int]:
-        ours = {s.backend.container for s in storages}  # type: ignore[attr-defined]
+        ours = {_backend(s, SwiftBackend).container for s in storages}
         ours |= {f"{container}_segments" for container in ours}
         _, containers = conn.get_account(full_listing=True)
         return {c["name"]: c["count"] for c in containers if c["name"] not in ours}
 
     def leftovers(storage: Storage) -> list[str]:
-        segments = f"{storage.backend.container}_segments"  # type: ignore[attr-defined]
+        segments = f"{_backend(storage, SwiftBackend).container}_segments"
         try:
             _, listing = conn.get_container(segments, full_listing=True)
         except ClientException as exc:
@@ -182,9 +195,9 @@ def _swift_target(server: Any) -> Target:
         used: set[str] = set()
         for name in storage.list_files():
             headers, manifest = conn.get_object(
-                storage.backend.container,
+                _backend(storage, SwiftBackend).container,
                 name,
-                query_string="multipart-manifest=get",  # type: ignore[attr-defined]
+                query_string="multipart-manifest=get",
             )
             if headers.get("x-static-large-object") == "True":
                 used |= {item["name"].split("/", 2)[2] for item in json.loads(manifest)}

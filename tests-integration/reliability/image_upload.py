@@ -36,7 +36,7 @@ def main() -> None:
     images = Storage("images", IMAGES)
     init_app(app, images)
 
-    class Photo(mongoengine.Document):  # saving the field needs no database
+    class Photo(mongoengine.Document):  # type: ignore[misc]  # mongoengine is untyped; saving the field needs no database
         image = ImageField(fs=images, max_size=1024, thumbnails=[512, 128])
 
     with app.app_context(), open(payload, "rb") as f:

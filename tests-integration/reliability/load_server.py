@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import Any
 
 import waitress
 from flask import Flask, abort, send_file
@@ -19,9 +20,9 @@ from werkzeug.wrappers import Response
 from flask_fs import ALL, Storage, init_app
 
 
-def create_app(job: dict[str, object]) -> Flask:
+def create_app(job: dict[str, Any]) -> Flask:
     app = Flask("load_server")
-    app.config.update(job["config"])  # type: ignore[arg-type]
+    app.config.update(job["config"])
     app.config.update(FS_SERVE=True, FS_PREFIX="/_fs")
     init_app(app, Storage("local", ALL), Storage("s3", ALL))
     root = str(job["root"])

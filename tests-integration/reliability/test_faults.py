@@ -14,7 +14,7 @@ import signal
 import subprocess
 import threading
 import time
-from typing import Any
+from typing import IO, Any, cast
 
 import pytest
 from fs_services import SERVICES_DIR
@@ -72,7 +72,7 @@ def test_server_stopped_in_the_middle_of_an_upload(
 
         def upload() -> None:
             try:
-                storage.save(source, "big.bin")
+                storage.save(cast(IO[bytes], source), "big.bin")  # a raw stream: save only reads it
                 outcome.append("saved")
             except BaseException as exc:
                 outcome.append(exc)
@@ -134,7 +134,7 @@ def test_process_killed_in_the_middle_of_a_write(
     backend: str, targets: Any, request: pytest.FixtureRequest
 ) -> None:
     target: Target = targets(backend, request)
-    extra = (
+    extra: dict[str, Any] = (
         {"MULTIPART_THRESHOLD": 5 * MiB, "MULTIPART_CHUNKSIZE": 5 * MiB} if backend == "s3" else {}
     )
     with target.storage("killed", **extra) as storage:
@@ -192,7 +192,7 @@ def test_swift_full_device_is_a_clear_error_and_leaves_nothing(
         log = SERVICES_DIR / "fault-swift" / "log" / "object.log"
         full_before = log.read_text().count('" 507 ')
         with pytest.raises(BackendError, match=r"devices are full|out of space") as error:
-            storage.save(source, "huge.bin")
+            storage.save(cast(IO[bytes], source), "huge.bin")  # a raw stream: save only reads it
         assert log.read_text().count('" 507 ') > full_before, "the device did not fill up"
         assert storage.name in str(error.value)
         time.sleep(3)  # the proxy skips a node for a while after its error (set to 2 s here)

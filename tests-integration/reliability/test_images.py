@@ -10,6 +10,7 @@ import struct
 import subprocess
 import zlib
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 from PIL import Image
@@ -19,6 +20,14 @@ from .conftest import FIGURES, python_script
 #: Peak RSS an upload may reach: Python, Flask, Pillow and mongoengine take ~70 MB; a decoded
 #: bomb would take gigabytes.
 PEAK_RSS_MB = 200
+
+
+class Upload(TypedDict):
+    """What image_upload.py prints."""
+
+    outcome: str
+    files: list[str]
+    peak_rss_mb: float
 
 
 def _png(width: int, height: int, rows: int = 16) -> bytes:
@@ -77,7 +86,7 @@ def test_a_real_image_is_stored_in_the_same_conditions(tmp_path: Path) -> None:
     assert result["files"] == ["photo-128.jpg", "photo-512.jpg", "photo-original.jpg", "photo.jpg"]
 
 
-def _upload(root: Path, payload: Path, filename: str) -> dict[str, object]:
+def _upload(root: Path, payload: Path, filename: str) -> Upload:
     done = subprocess.run(
         [*python_script("image_upload.py"), str(root), str(payload), filename],
         capture_output=True,
@@ -85,4 +94,5 @@ def _upload(root: Path, payload: Path, filename: str) -> dict[str, object]:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    result: Upload = json.loads(done.stdout.strip().splitlines()[-1])
+    return result

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,9 @@ ROUNDS = 3 if SOAK else 1
 #: Streamed writes this large use multipart uploads (S3), segments (Swift), chunk batches.
 LARGE = 6 * MiB
 #: Settings that make LARGE a multipart upload on S3 (the smallest part S3 allows is 5 MiB).
-EXTRA = {"s3": {"MULTIPART_THRESHOLD": 5 * MiB, "MULTIPART_CHUNKSIZE": 5 * MiB}}
+EXTRA: dict[str, dict[str, Any]] = {
+    "s3": {"MULTIPART_THRESHOLD": 5 * MiB, "MULTIPART_CHUNKSIZE": 5 * MiB}
+}
 
 
 def _race(storage: Storage, name: str, size: int, streamed: bool) -> list[bytes]:

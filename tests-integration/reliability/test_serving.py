@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from flask import current_app
+from werkzeug.test import TestResponse
 
 from .conftest import FIGURES, Target
 
@@ -27,7 +28,7 @@ def test_serving_is_safe_and_ranges_are_right(target: Target) -> None:
             storage.write(name, content)
         client = current_app.test_client()
 
-        def get(name: str, **headers: str) -> object:
+        def get(name: str, **headers: str) -> TestResponse:
             nonlocal checked
             url = storage.url(name)
             assert url is not None

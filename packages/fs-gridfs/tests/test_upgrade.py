@@ -128,6 +128,7 @@ def test_metadata_uses_what_is_stored_and_remembers_the_checksum(
     assert readme["modified"] == datetime(2019, 5, 1, tzinfo=timezone.utc)  # its uploadDate
     assert readme["mime"] == "text/markdown"  # guessed from the name: nothing was stored
     stored = database[f"{BUCKET}.files"].find_one({"filename": "docs/readme.md"})
+    assert stored is not None
     assert stored["metadata"]["sha256"] == hashlib.sha256(README).hexdigest()  # remembered
     database[f"{BUCKET}.files"].update_one(
         {"_id": stored["_id"]}, {"$set": {"metadata.sha256": "0" * 64}}
@@ -180,6 +181,7 @@ def test_what_flask_fs_writes_gridfs_tools_read(
     assert bucket.open_download_stream_by_name("notes/new.html").read() == b"<p>new</p>"
     last = GridFS(database, BUCKET).get_last_version("notes/new.html")
     assert last._file["contentType"] == "text/html"  # what the deprecated content_type reads
+    assert last.metadata is not None
     assert last.metadata["contentType"] == "text/html"
     storage.write("old.txt", b"a new revision", overwrite=True)
     assert GridFS(database, BUCKET).get_last_version("old.txt").read() == b"a new revision"

@@ -72,8 +72,11 @@ def test_transparency_is_kept() -> None:
     png = make_image("PNG", (200, 100), "RGBA")
     thumb = _open(make_thumbnail(png, 50))
     assert thumb.mode == "RGBA"
-    assert thumb.getpixel((2, 25))[3] == 255  # the opaque left
-    assert thumb.getpixel((48, 25))[3] == 0  # the transparent right
+    left, right = thumb.getpixel((2, 25)), thumb.getpixel((48, 25))
+    assert isinstance(left, tuple)  # an RGBA pixel
+    assert isinstance(right, tuple)
+    assert left[3] == 255  # the opaque left
+    assert right[3] == 0  # the transparent right
     gif = _open(resize(make_image("GIF", (200, 100), "RGBA"), 100))
     assert gif.format == "GIF"
     assert "transparency" in gif.info
@@ -161,6 +164,8 @@ def test_16_bit_grey_keeps_its_tones() -> None:
     thumb = _open(make_thumbnail(out.getvalue(), 64))
     low, high = thumb.getextrema()
     assert thumb.mode.startswith("I")
+    assert isinstance(low, (int, float))  # one band
+    assert isinstance(high, (int, float))
     assert low < 2_000  # black...
     assert high > 60_000  # ...to white
     assert abs(_mean(thumb) - 32768) < 2_000  # not clipped to white
@@ -171,7 +176,9 @@ def test_16_bit_grey_keeps_its_tones() -> None:
 
 def _mean(image: Image.Image) -> float:
     """The mean of a one-band image: its box average down to one pixel."""
-    return float(image.convert("I").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0)))  # type: ignore[arg-type]
+    value = image.convert("I").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+    assert isinstance(value, (int, float))  # one band
+    return float(value)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -27,7 +27,7 @@ BUCKET = "flask-fs-tests"  # the bucket fixture's
 #: racing multipart creators can all win there (sequential ones are refused, and single-request
 #: creates are atomic on SeaweedFS and moto). AWS S3 commits them atomically.
 NON_ATOMIC_MULTIPART_CREATE = {"seaweed", "moto", "swift-s3api"}
-SMALL_PARTS = {"MULTIPART_THRESHOLD": 5 * MiB, "MULTIPART_CHUNKSIZE": 5 * MiB}
+SMALL_PARTS: dict[str, Any] = {"MULTIPART_THRESHOLD": 5 * MiB, "MULTIPART_CHUNKSIZE": 5 * MiB}
 
 
 @pytest.fixture
@@ -122,7 +122,10 @@ def test_a_missing_bucket_is_a_clear_error(s3_server: Any, s3_settings: dict[str
     app.config.update({f"NOBUCKET_FS_{key}": value for key, value in settings.items()})
     app.config["NOBUCKET_FS_BACKEND"] = "s3"
     fs.init_app(app, storage)
-    operations = [storage.read, lambda name: list(storage.list_files())]
+    operations: list[Callable[[str], object]] = [
+        storage.read,
+        lambda name: list(storage.list_files()),
+    ]
     if s3_server.name != "seaweed":  # SeaweedFS creates a missing bucket on the first PUT
         operations.append(lambda name: storage.write(name, b"x"))
     with app.app_context():
