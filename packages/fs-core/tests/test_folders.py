@@ -31,7 +31,7 @@ def test_the_local_backend_refuses_both_by_default(app: Flask) -> None:
 def memory(app: Flask, install_backend: Any) -> Flask:
     """An app whose storages use a backend of the newer contract that does not check folders by
     default, as the object stores."""
-    install_backend("memory_backend", {"memory": "MemoryBackend"})
+    install_backend("memory", {"memory": "flask_fs.testing.memory:MemoryBackend"})
     app.config["FS_BACKEND"] = "memory"
     return app
 
