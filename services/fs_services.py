@@ -71,13 +71,14 @@ class Service:
         if installed.returncode != 0:
             raise ServiceError(f"{self.script} {self.install_action} failed:\n{installed.stderr}")
 
-    def start(self, attempts: int = 2) -> None:
+    def start(self, attempts: int = 2, **env: str) -> None:
         """Install if needed, then (re)start this instance; a server stopped just before may
-        still hold its ports, so it is tried ``attempts`` times."""
+        still hold its ports, so it is tried ``attempts`` times. ``env`` goes to the script's
+        stop and start (``SWIFT_KEEP_TMPFS="1"`` keeps the data of a restarted Swift)."""
         self.install()
         for attempt in range(attempts):
-            self.run("stop")
-            started = self.run("start")
+            self.run("stop", **env)
+            started = self.run("start", **env)
             if started.returncode == 0:
                 return
             if attempt + 1 < attempts:

@@ -384,8 +384,9 @@ class FaultServer:
     service: Service
 
     def start(self) -> None:
+        """Start the server again, with the data it had when stopped."""
         try:
-            self.service.start(attempts=3)
+            self.service.start(attempts=3, SWIFT_KEEP_TMPFS="1")
         except ServiceError as exc:
             pytest.fail(str(exc))
 
