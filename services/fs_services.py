@@ -71,19 +71,22 @@ class Service:
         if installed.returncode != 0:
             raise ServiceError(f"{self.script} {self.install_action} failed:\n{installed.stderr}")
 
-    def start(self, attempts: int = 2, **env: str) -> None:
+    def start(self, attempts: int = 3, **env: str) -> None:
         """Install if needed, then (re)start this instance; a server stopped just before may
         still hold its ports, so it is tried ``attempts`` times. ``env`` goes to the script's
-        stop and start (``SWIFT_KEEP_TMPFS="1"`` keeps the data of a restarted Swift)."""
+        stop and start (``SWIFT_KEEP_TMPFS="1"`` keeps the data of a restarted Swift). A failure
+        reports what every attempt printed."""
         self.install()
+        failures = []
         for attempt in range(attempts):
             self.run("stop", **env)
             started = self.run("start", **env)
             if started.returncode == 0:
                 return
+            failures.append(f"attempt {attempt + 1}:\n{started.stdout}\n{started.stderr}")
             if attempt + 1 < attempts:
                 time.sleep(2)
-        raise ServiceError(f"{self.script} start failed:\n{started.stdout}\n{started.stderr}")
+        raise ServiceError(f"{self.script} start failed:\n" + "\n".join(failures))
 
     def stop(self, **env: str) -> None:
         self.run("stop", **env)
