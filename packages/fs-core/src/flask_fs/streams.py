@@ -141,25 +141,42 @@ class BackgroundDigest:
     """A checksum computed on another thread while the data goes on its way.
 
     hashlib releases the GIL for large updates, so hashing one chunk overlaps sending the next.
-    At most one chunk waits to be hashed: memory stays bounded.
+    At most one chunk waits to be hashed: memory stays bounded. Chunks shorter than
+    ``inline_below`` bytes are hashed at once on the caller's thread, where handing them over
+    would cost more than hashing them; the thread is started by the first chunk it gets.
     """
 
-    def __init__(self, algorithm: str = "sha256") -> None:
+    def __init__(self, algorithm: str = "sha256", inline_below: int = 0) -> None:
         self._digest = hashlib.new(algorithm)
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="flask-fs-digest")
+        self._inline_below = inline_below
+        self._executor: ThreadPoolExecutor | None = None
         self._pending: Future[None] | None = None
 
     def update(self, data: bytes) -> None:
         if self._pending is not None:
             self._pending.result()
+            self._pending = None
+        if len(data) < self._inline_below:
+            self._digest.update(data)
+            return
+        if not isinstance(data, bytes):  # the caller may reuse its buffer meanwhile
+            data = bytes(data)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="flask-fs-digest")
         self._pending = self._executor.submit(self._digest.update, data)
 
     def hexdigest(self) -> str:
         """The digest of everything given to ``update`` (waits for the last chunk)."""
-        self._executor.shutdown(wait=True)
+        self.close()
+        return self._digest.hexdigest()
+
+    def close(self) -> None:
+        """Wait for the last chunk and stop the thread (for a digest that is abandoned too)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
         if self._pending is not None:
             self._pending.result()
-        return self._digest.hexdigest()
+            self._pending = None
 
 
 def upload_stream(file_or_wfs: FileStorage | IO[bytes]) -> IO[bytes]:

@@ -4,6 +4,9 @@ Writes are atomic: data goes to a temporary file in the target's directory, whic
 published with ``os.replace`` (overwrite allowed) or ``os.link`` (create only: the file system
 refuses an existing name, so concurrent writers cannot both win). Readers never see half a file.
 
+Each file's SHA-256 is recorded when it is written, so ``metadata()`` does not read it (see
+:mod:`flask_fs.backends.local_checksums`).
+
 Only regular files are files: links that stay inside the root lead to one, anything else (a
 FIFO, a socket, a device, a link out of the root) is neither listed nor opened. Error messages
 name files by their storage name, never by their path on the server.
@@ -12,7 +15,6 @@ name files by their storage name, never by their path on the server.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import random
 import stat
@@ -26,6 +28,7 @@ from werkzeug.wrappers import Response
 
 from flask_fs.atomic import publish_file, temporary_path
 from flask_fs.backends import BaseBackend, Metadata
+from flask_fs.backends.local_checksums import SIDECAR_FOLDER, ChecksumRecords, HashingFile
 from flask_fs.errors import (
     BackendError,
     FileExists,
@@ -37,7 +40,7 @@ from flask_fs.errors import (
 from flask_fs.names import TEMPORARY_PREFIX
 from flask_fs.serving import guess_mime, send_stream
 from flask_fs.settings import Setting
-from flask_fs.streams import CHUNK_SIZE, CommittingWriter
+from flask_fs.streams import CommittingWriter
 
 __version__ = version("fs-local")
 
@@ -75,6 +78,7 @@ class LocalBackend(BaseBackend):
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
         super().__init__(name, config)
         self.root: str = os.path.abspath(self.config["root"])
+        self.checksums = ChecksumRecords(self.root)
 
     # -- names to paths ------------------------------------------------------------------------
 
@@ -182,19 +186,25 @@ class LocalBackend(BaseBackend):
             raw = self._in_folder(target, filename, lambda: open(temp, "xb"))  # noqa: SIM115
         except OSError as exc:
             raise self._failure("write", filename, exc) from exc
+        hashing = HashingFile(raw)
 
         def commit() -> None:
             # The temporary file keeps its folder from being pruned until it is published.
             try:
+                sidecar = self.checksums.record_unpublished(temp, hashing.digest.hexdigest())
                 self._publish(temp, target, filename, overwrite)
             except OSError as exc:
                 raise self._failure("write", filename, exc) from exc
+            if sidecar is not None:
+                self.checksums.store_sidecar(filename, sidecar)
 
         def discard() -> None:
+            hashing.digest.close()
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
 
-        return cast("IO[bytes]", CommittingWriter(raw, commit, discard, name=filename))
+        raw_stream = cast("IO[bytes]", hashing)
+        return cast("IO[bytes]", CommittingWriter(raw_stream, commit, discard, name=filename))
 
     def delete(self, filename: str) -> None:
         path = self._file_path(filename)
@@ -202,6 +212,7 @@ class LocalBackend(BaseBackend):
             os.unlink(path)
         except FileNotFoundError:
             raise self._not_found(filename) from None
+        self.checksums.forget(filename)
         self._prune_empty_parents(os.path.dirname(path))
 
     def list_files(self, prefix: str = "") -> Iterator[str]:
@@ -222,11 +233,13 @@ class LocalBackend(BaseBackend):
             below = []
             for entry in entries:
                 name = base + entry.name
-                if not (whole_folder or name.startswith(prefix)):
-                    continue
+                if entry.name.startswith(_TEMP_PREFIX) or not (
+                    whole_folder or name.startswith(prefix)
+                ):
+                    continue  # a write in progress, the checksum records, or not asked for
                 if entry.is_dir(follow_symlinks=False):
                     below.append(entry.path)
-                elif not entry.name.startswith(_TEMP_PREFIX) and self._is_usable_file(entry):
+                elif self._is_usable_file(entry):
                     yield name
             folders.extend(reversed(below))
 
@@ -237,22 +250,25 @@ class LocalBackend(BaseBackend):
         return entry.is_symlink() and self._leads_inside(entry.path) and os.path.isfile(entry.path)
 
     def metadata(self, filename: str) -> Metadata:
+        """The checksum comes from the file's record; only a file flask-fs did not write, or one
+        changed since, is read (and then recorded)."""
         stream, info = self._open_regular(filename)
-        digest = hashlib.sha256()
         with stream:
-            while chunk := stream.read(CHUNK_SIZE):
-                digest.update(chunk)
+            checksum = self.checksums.checksum(stream, info, filename)
         return Metadata(
-            checksum=f"sha256:{digest.hexdigest()}",
+            checksum=f"sha256:{checksum}",
             size=info.st_size,
             mime=guess_mime(filename),
             modified=datetime.fromtimestamp(info.st_mtime, tz=timezone.utc),
         )
 
     def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
-        """Delete the temporary files of writes that died with their process."""
+        """Delete the temporary files of writes that died with their process, and the checksum
+        records of files deleted by other tools."""
         cutoff = time.time() - older_than
-        for dirpath, _, filenames in os.walk(self.root):
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            if dirpath == self.root and SIDECAR_FOLDER in dirnames:
+                dirnames.remove(SIDECAR_FOLDER)  # swept below, by another rule
             removed = False
             for filename in filenames:
                 if not filename.startswith(_TEMP_PREFIX):
@@ -271,6 +287,16 @@ class LocalBackend(BaseBackend):
                 yield f"temporary file {relative!r} ({info.st_size} bytes)"
             if removed:
                 self._prune_empty_parents(dirpath)
+        yield from self.checksums.sweep(self.list_files(), cutoff, remove)
+
+    def diagnose(self) -> Iterator[str]:
+        """Say where the checksums are kept when the file system refused extended attributes."""
+        count = self.checksums.count_sidecars()
+        if count:
+            yield (
+                f"{count} checksum record(s) kept in {SIDECAR_FOLDER!r} at the root: the file "
+                "system refused extended attributes for their files"
+            )
 
     # -- faster than the defaults --------------------------------------------------------------
 
@@ -287,6 +313,7 @@ class LocalBackend(BaseBackend):
             raise self._failure("move", filename, exc) from exc
         except OSError as exc:
             raise self._failure("move", filename, exc) from exc
+        self.checksums.moved(filename, target)
         self._prune_empty_parents(os.path.dirname(source))
 
     def serve(self, filename: str) -> Response:
