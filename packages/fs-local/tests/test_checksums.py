@@ -241,3 +241,10 @@ def test_a_large_write_from_a_reused_buffer_records_what_was_written(
             written.update(buffer)
     assert files.metadata("big.bin")["checksum"] == f"sha256:{written.hexdigest()}"
     assert hashlib.sha256((root / "big.bin").read_bytes()).hexdigest() == written.hexdigest()
+
+
+def test_a_record_takes_no_disk_space(files: fs.Storage, root: Path) -> None:
+    """On ext4 an attribute that does not fit in the inode costs a block of its own."""
+    files.write("recorded.txt", OLD)
+    (root / "plain.txt").write_bytes(OLD)
+    assert (root / "recorded.txt").stat().st_blocks == (root / "plain.txt").stat().st_blocks

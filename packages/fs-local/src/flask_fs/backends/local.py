@@ -191,7 +191,7 @@ class LocalBackend(BaseBackend):
         def commit() -> None:
             # The temporary file keeps its folder from being pruned until it is published.
             try:
-                sidecar = self.checksums.record_unpublished(temp, hashing.digest.hexdigest())
+                sidecar = self.checksums.record_unpublished(temp, hashing.record())
                 self._publish(temp, target, filename, overwrite)
             except OSError as exc:
                 raise self._failure("write", filename, exc) from exc

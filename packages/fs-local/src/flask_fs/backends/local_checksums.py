@@ -25,8 +25,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import json
 import os
+import struct
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -42,6 +42,10 @@ XATTR = "user.flask_fs.sha256"
 SIDECAR_FOLDER = TEMPORARY_PREFIX + "checksums"
 #: A file last modified (by another tool) more recently than this is hashed, not recorded.
 SETTLED_NS = 2_000_000_000
+#: A record's layout: the digest, then size, mtime_ns and inode number. 56 bytes: with the
+#: attribute's name, the most that fits in a 256-byte ext4 inode, where a longer value would cost
+#: each file a 4 KiB block of its own.
+_LAYOUT = struct.Struct("<32sQqQ")
 #: Chunks at least this long are hashed on another thread while the next one is written.
 _BACKGROUND_HASH_MIN = 64 * 1024
 
@@ -82,19 +86,15 @@ class Record:
         )
 
     def encode(self) -> bytes:
-        fields = {"sha256": self.sha256, "size": self.size, "mtime_ns": self.mtime_ns}
-        return json.dumps({**fields, "ino": self.ino}, separators=(",", ":")).encode()
+        return _LAYOUT.pack(bytes.fromhex(self.sha256), self.size, self.mtime_ns, self.ino)
 
     @classmethod
     def decode(cls, data: bytes) -> Record | None:
-        """The record ``data`` holds, or None if it is not one (another version, damage)."""
-        try:
-            fields = json.loads(data)
-            record = cls(fields["sha256"], fields["size"], fields["mtime_ns"], fields["ino"])
-        except (ValueError, TypeError, KeyError):
+        """The record ``data`` holds, or None if it is not one (another layout, damage)."""
+        if len(data) != _LAYOUT.size:
             return None
-        valid = isinstance(record.sha256, str) and len(record.sha256) == 64
-        return record if valid else None
+        digest, size, mtime_ns, ino = _LAYOUT.unpack(data)
+        return cls(digest.hex(), size, mtime_ns, ino)
 
 
 class HashingFile:
@@ -103,6 +103,7 @@ class HashingFile:
     def __init__(self, raw: IO[bytes]) -> None:
         self.raw = raw
         self.digest = BackgroundDigest(inline_below=_BACKGROUND_HASH_MIN)
+        self.written: os.stat_result | None = None  #: the file once closed: its mtime is final
 
     def write(self, data: Any) -> int:
         self.digest.update(data)
@@ -115,7 +116,17 @@ class HashingFile:
         return self.raw.tell()
 
     def close(self) -> None:
-        self.raw.close()
+        try:
+            self.raw.flush()
+            self.written = os.fstat(self.raw.fileno())
+        finally:
+            self.raw.close()
+
+    def record(self) -> Record:
+        """The record of what was written, once closed."""
+        if self.written is None:
+            raise ValueError("the file is not closed yet")
+        return Record.of(self.digest.hexdigest(), self.written)
 
 
 class ChecksumRecords:
@@ -126,13 +137,12 @@ class ChecksumRecords:
 
     # -- writing through flask-fs --------------------------------------------------------------
 
-    def record_unpublished(self, temp: str, sha256: str) -> Record | None:
-        """Record ``sha256`` on the finished temporary file ``temp``, before it is published.
+    def record_unpublished(self, temp: str, record: Record) -> Record | None:
+        """Give ``record`` to the finished temporary file ``temp``, before it is published.
 
         Returns the record when it still has to be kept as a sidecar once the file has its
         name (:meth:`store_sidecar`), None when the attribute holds it.
         """
-        record = Record.of(sha256, os.stat(temp))  # the data is written: its mtime is final
         try:
             os.setxattr(temp, XATTR, record.encode())
         except OSError as exc:
@@ -202,7 +212,7 @@ class ChecksumRecords:
 
     def _read_sidecar(self, filename: str) -> bytes:
         with open(self._sidecar(filename), "rb") as sidecar:
-            return sidecar.read(4096)
+            return sidecar.read(_LAYOUT.size + 1)  # longer is no record
 
     def _store(self, fd: int, filename: str, record: Record) -> None:
         try:
