@@ -200,8 +200,11 @@ class ObjectStoreBackend(BaseBackend):
         :meth:`list_names`: this default then costs a HEAD per object).
         """
         for name in self.list_names(prefix):
-            with contextlib.suppress(FileNotFound):
-                yield name, self.head(name)
+            try:
+                info = self.head(name)
+            except FileNotFound:  # deleted since it was listed
+                continue
+            yield name, info
 
     def list_names(self, prefix: str) -> Iterator[str]:
         """The names of the objects under ``prefix``: :meth:`list_objects`' names."""
