@@ -14,6 +14,8 @@ from flask.testing import FlaskClient
 from PIL import Image
 from werkzeug.test import TestResponse
 
+import flask_fs as fs
+
 
 @pytest.fixture
 def client(demo_module: ModuleType, tmp_path: Path) -> FlaskClient:
@@ -76,6 +78,23 @@ def test_upload_list_download_delete(client: FlaskClient, tmp_path: Path) -> Non
     assert _delete(client, "notes.txt").status_code == 404
     _delete(client, "Photo_1.png")
     assert client.get("/thumbnails/Photo_1.png").status_code == 404
+
+
+def test_the_index_lists_without_reading_files(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sizes, types and dates come from the listing: no metadata per file, no thumbnail lookup."""
+    _upload(client, (b"hello demo", "notes.txt"), (_png(), "photo.png"))
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the index page asked for a file's metadata")
+
+    monkeypatch.setattr(fs.Storage, "metadata", refused)
+    monkeypatch.setattr(fs.Storage, "exists", refused)
+    page = client.get("/").get_data(as_text=True)
+    assert "notes.txt</a>" in page
+    assert "10 B" in page
+    assert 'src="/thumbnails/photo.png"' in page
 
 
 def test_a_disguised_file_is_refused_and_not_kept(client: FlaskClient, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -79,13 +80,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.get("/")
     def index() -> str:
         images, others = [], []
-        for name in files.list_files():
-            try:
-                meta = files.metadata(name)
-            except FileNotFound:  # deleted meanwhile
-                continue
-            entry = {"name": name, "url": files.url(name), **meta}
-            if extension_of(name) in RASTER and thumbnails.exists(name):
+        previews = set(thumbnails.list_files())
+        for info in files.list_files(details=True):  # sizes and dates from the listing
+            name = info.name
+            entry = {**asdict(info), "url": files.url(name)}
+            if extension_of(name) in RASTER and name in previews:
                 images.append({**entry, "thumbnail": thumbnails.url(name)})
             else:
                 others.append(entry)

@@ -73,7 +73,9 @@ class DictObjectStore(ObjectStoreBackend):
         return found
 
     def head_object(self, filename: str) -> ObjectInfo:
-        found = self._get(filename)
+        return self._info(filename, self._get(filename))
+
+    def _info(self, filename: str, found: _Object) -> ObjectInfo:
         return ObjectInfo(
             len(found.data), found.etag, found.modified, guess_mime(filename), found.metadata
         )
@@ -108,7 +110,7 @@ class DictObjectStore(ObjectStoreBackend):
         with _LOCK:
             self.objects.pop(filename, None)
 
-    def list_names(self, prefix: str) -> Iterator[str]:
-        for name in sorted(self.objects):
+    def list_objects(self, prefix: str) -> Iterator[tuple[str, ObjectInfo]]:
+        for name, found in sorted(self.objects.items()):
             if name.startswith(prefix):
-                yield name
+                yield name, self._info(name, found)

@@ -49,6 +49,19 @@ def test_ls(cli: FlaskCliRunner) -> None:
     assert long.endswith("docs/sub/c.json")
 
 
+def test_ls_long_reads_no_file(cli: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sizes, types and dates come from the listing: neither metadata nor the content is read."""
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("ls -l asked for a file's metadata")
+
+    monkeypatch.setattr(fs.Storage, "metadata", refused)
+    monkeypatch.setattr(fs.Storage, "open", refused)
+    lines = run(cli, "ls", "-l", "files").splitlines()
+    assert [line.split()[0] for line in lines] == ["5", "7", "2"]
+    assert [line.split()[-1] for line in lines] == ["a.txt", "docs/b.md", "docs/sub/c.json"]
+
+
 def test_info(cli: FlaskCliRunner) -> None:
     out = run(cli, "info", "files:a.txt")
     assert "size:     5 (5 B)" in out

@@ -80,6 +80,18 @@ def test_the_newer_contract_is_derived(legacy: fs.Storage) -> None:
     assert not legacy.exists("copy.txt")
 
 
+def test_listing_with_details_is_derived(legacy: fs.Storage) -> None:
+    legacy.write("dir/a.txt", b"hello")
+    legacy.write("c.json", b"{}")
+    infos = list(legacy.list_files(details=True))
+    assert [(i.name, i.size, i.mime) for i in infos] == [
+        ("c.json", 2, "application/json"),
+        ("dir/a.txt", 5, "text/plain"),
+    ]
+    assert infos[1].checksum == legacy.metadata("dir/a.txt")["checksum"]
+    assert [i.name for i in legacy.list_files("dir/", details=True)] == ["dir/a.txt"]
+
+
 def test_its_own_serve_is_used(app: Flask, legacy: fs.Storage) -> None:
     legacy.write("a.txt", b"served")
     response = legacy.serve("a.txt")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -141,3 +141,41 @@ def test_a_get_the_adapter_calls_transient_is_tried_again(store: ModuleType) -> 
     backend = _backend(Busy)
     backend.write_bytes("a.txt", b"content")
     assert backend.read("a.txt") == b"content"
+
+
+def test_an_adapter_listing_names_only_still_lists_details(store: ModuleType) -> None:
+    """An adapter written before ``list_objects``: its names, a HEAD per object for details."""
+
+    class NamesOnly(store.DictObjectStore):  # type: ignore[name-defined, misc]
+        list_objects = store.ObjectStoreBackend.list_objects
+        heads = 0
+
+        def list_names(self, prefix: str) -> Iterator[str]:
+            return iter(sorted(n for n in self.objects if n.startswith(prefix)))
+
+        def head_object(self, filename: str) -> ObjectInfo:
+            self.heads += 1
+            return cast(ObjectInfo, super().head_object(filename))
+
+    backend = _backend(NamesOnly)
+    backend.write_bytes("b/c.txt", b"hello")
+    backend.write_bytes("a.txt", b"x")
+    assert list(backend.list_files()) == ["a.txt", "b/c.txt"]
+    infos = list(backend.list_details("b/"))
+    assert [(i.name, i.size, i.mime) for i in infos] == [("b/c.txt", 5, "text/plain")]
+    assert infos[0].checksum == "sha256:" + hashlib.sha256(b"hello").hexdigest()
+    assert backend.heads == 1
+
+
+def test_the_listing_names_derive_from_list_objects(store: ModuleType) -> None:
+    backend = _backend(store.DictObjectStore)
+    backend.write_bytes("a.txt", b"x")
+    assert list(backend.list_names("")) == ["a.txt"]
+
+
+def test_an_adapter_without_a_listing_is_refused(store: ModuleType) -> None:
+    class NoListing(store.DictObjectStore):  # type: ignore[name-defined, misc]
+        list_objects = store.ObjectStoreBackend.list_objects
+
+    with pytest.raises(TypeError, match="must implement list_objects"):
+        NoListing("nolisting", {})

@@ -125,6 +125,13 @@ def test_list_files(store: fs.Storage) -> None:
 
 
 @pytest.mark.usefixtures("ctx")
+def test_list_files_with_details_validates_the_prefix(store: fs.Storage) -> None:
+    for prefix in ("../", "/etc"):
+        with pytest.raises(InvalidFilename):
+            list(store.list_files(prefix, details=True))
+
+
+@pytest.mark.usefixtures("ctx")
 def test_metadata(store: fs.Storage) -> None:
     store.write("a.json", b"{}")
     meta = store.metadata("a.json")

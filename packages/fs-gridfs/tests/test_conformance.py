@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from flask_fs import Storage
 from flask_fs.testing import BackendConformance
 
 
@@ -15,8 +17,12 @@ class TestGridFsBackend(BackendConformance):
         return "gridfs"
 
     @pytest.fixture
-    def fs_settings(self, gridfs_settings: dict[str, Any]) -> dict[str, Any]:
-        return gridfs_settings
+    def fs_settings(self, counted_gridfs_settings: dict[str, Any]) -> dict[str, Any]:
+        return counted_gridfs_settings
+
+    @pytest.fixture
+    def fs_request_counter(self, command_log: Any) -> Callable[[Storage, Callable[[], Any]], int]:
+        return command_log.count  # type: ignore[no-any-return]
 
     @pytest.fixture
     def fs_large_file_size(self) -> int:

@@ -168,3 +168,26 @@ def test_listing_uses_ranges_not_regexes(storage: fs.Storage) -> None:
     assert list(storage.list_files("a.")) == ["a.b/c", "a.txt"]
     assert list(storage.list_files("a[")) == ["a[.*]"]
     assert list(storage.list_files("a/")) == ["a/b.txt"]
+
+
+def test_listing_with_details_is_one_query(
+    counted_gridfs_settings: dict[str, Any],
+    command_log: Any,
+    mongo: MongoClient[Any],
+    database: str,
+) -> None:
+    with temporary_storage("gridfs", counted_gridfs_settings, "grid") as storage:
+        for index in range(300):
+            storage.write(f"f/{index:03d}.txt", b"x" * index)
+        bucket = GridFSBucket(mongo[database], storage.backend.bucket_name)  # type: ignore[attr-defined]
+        bucket.upload_from_stream("f/000.txt", io.BytesIO(b"newer"))  # a second revision
+        details: list[fs.FileInfo] = []
+        commands = command_log.count(
+            storage, lambda: details.extend(storage.list_files("f/", details=True))
+        )
+        sizes = [info.size for info in details]
+        assert sizes == [len(b"newer"), *range(1, 300)]
+        assert details[1].checksum == "sha256:" + hashlib.sha256(b"x").hexdigest()
+        assert details[0].checksum is None  # a revision written by another tool
+        plain = command_log.count(storage, lambda: list(storage.list_files("f/")))
+        assert 1 <= commands == plain <= 2  # one find, and a getMore past its first batch

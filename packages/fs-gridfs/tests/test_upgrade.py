@@ -104,6 +104,21 @@ def test_every_file_is_seen(storage: fs.Storage) -> None:
     assert not storage.exists("docs")
 
 
+def test_listing_with_details_describes_the_newest_revisions(storage: fs.Storage) -> None:
+    infos = {info.name: info for info in storage.list_files(details=True)}
+    assert list(infos) == list(storage.list_files())
+    readme = infos["docs/readme.md"]  # mongofiles: no type, no checksum
+    assert readme.size == len(README)
+    assert readme.modified == datetime(2019, 5, 1, tzinfo=timezone.utc)
+    assert (readme.mime, readme.checksum) == ("text/markdown", None)
+    assert infos["docs/report.txt"].size == len(REPORT[-1])  # the newest of three revisions
+    assert infos["old.txt"].mime == "text/plain"  # GridFS.put's top-level contentType
+    assert infos["images/photo.png"].mime == "image/png"  # metadata.contentType
+    storage.metadata("old.txt")  # hashes it once and stores the SHA-256
+    (old,) = storage.list_files("old", details=True)
+    assert old.checksum == "sha256:" + hashlib.sha256(OLD_TEXT).hexdigest()
+
+
 def test_reads_stream_the_newest_revision(storage: fs.Storage) -> None:
     assert storage.read("old.txt") == OLD_TEXT
     assert storage.read("docs/report.txt") == REPORT[-1]

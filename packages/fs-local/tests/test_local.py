@@ -75,6 +75,7 @@ def test_no_temporary_file_is_left_or_listed(files: fs.Storage, sandbox: Path) -
     temps = [p for p in _all_paths(sandbox / "root") if ".fs-tmp-" in p]
     assert len(temps) == 1
     assert list(files.list_files()) == []
+    assert list(files.list_files(details=True)) == []
     writer.close()
     with pytest.raises(FileExists), files.open("a.txt", "wb", overwrite=False) as f:
         f.write(b"refused")
@@ -264,6 +265,8 @@ def test_only_regular_files_are_listed_or_opened(files: fs.Storage, sandbox: Pat
     (root / "alias.txt").symlink_to(root / "dir" / "b.txt")  # inside the root: a usable file
     assert list(files.list_files()) == ["a.txt", "alias.txt", "dir/b.txt"]
     assert list(files.list_files("dir/")) == ["dir/b.txt"]
+    details = [(i.name, i.size) for i in files.list_files(details=True)]
+    assert details == [("a.txt", 1), ("alias.txt", 1), ("dir/b.txt", 1)]
     assert files.read("alias.txt") == b"b"
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]

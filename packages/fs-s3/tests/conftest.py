@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -59,3 +60,29 @@ def s3_settings(s3_server: Any, s3: Any) -> dict[str, Any]:
         "PREFIX": "{name}/",
         "ADDRESSING_STYLE": "path",
     }
+
+
+def count_requests(storage: Any, action: Callable[[], Any]) -> int:
+    """How many HTTP requests the backend's boto3 clients send while ``action`` runs (botocore's
+    ``before-send`` event fires once per request actually sent, retries included)."""
+    sent: list[str] = []
+
+    def record(request: Any, **_: Any) -> None:
+        sent.append(f"{request.method} {request.url}")
+
+    backend: Any = storage.backend
+    clients = (backend.client, backend.create_only_client)
+    for client in clients:
+        client.meta.events.register("before-send.s3", record)
+    try:
+        action()
+    finally:
+        for client in clients:
+            client.meta.events.unregister("before-send.s3", record)
+    return len(sent)
+
+
+@pytest.fixture(scope="session")
+def count_s3_requests() -> Callable[[Any, Callable[[], Any]], int]:
+    """:func:`count_requests`: ``count(storage, action)``."""
+    return count_requests

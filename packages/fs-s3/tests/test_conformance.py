@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from flask_fs import Storage
 from flask_fs.testing import BackendConformance
 
 
@@ -17,6 +19,12 @@ class TestS3Backend(BackendConformance):
     @pytest.fixture
     def fs_settings(self, s3_settings: dict[str, Any]) -> dict[str, Any]:
         return s3_settings
+
+    @pytest.fixture
+    def fs_request_counter(
+        self, count_s3_requests: Callable[[Storage, Callable[[], Any]], int]
+    ) -> Callable[[Storage, Callable[[], Any]], int]:
+        return count_s3_requests
 
     @pytest.fixture
     def fs_large_file_size(self) -> int:

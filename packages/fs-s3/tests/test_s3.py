@@ -125,6 +125,7 @@ def test_a_missing_bucket_is_a_clear_error(s3_server: Any, s3_settings: dict[str
     operations: list[Callable[[str], object]] = [
         storage.read,
         lambda name: list(storage.list_files()),
+        lambda name: list(storage.list_files(details=True)),
     ]
     if s3_server.name != "seaweed":  # SeaweedFS creates a missing bucket on the first PUT
         operations.append(lambda name: storage.write(name, b"x"))
@@ -224,12 +225,16 @@ def test_an_interrupted_multipart_upload_leaves_nothing(multipart: fs.Storage, s
     assert _uploads_in_progress(s3, multipart) == []
 
 
-def test_listing_paginates_past_1000_keys(storage: fs.Storage) -> None:
+def test_listing_paginates_past_1000_keys(storage: fs.Storage, count_s3_requests: Any) -> None:
     backend = storage.backend
     names = [f"many/{i:05d}.txt" for i in range(1100)]
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda n: backend.write(n, b"x"), names))
     assert sorted(storage.list_files("many/")) == names
+    details: list[fs.FileInfo] = []
+    requests = count_s3_requests(storage, lambda: details.extend(storage.list_files(details=True)))
+    assert [(i.name, i.size) for i in details] == [(n, 1) for n in names]
+    assert requests == 2  # two pages of ListObjectsV2, no HEAD
 
 
 def test_signed_urls(s3_settings: dict[str, Any]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,3 +29,36 @@ def swift_settings(swift_server: Any, swift: Connection) -> dict[str, Any]:
         "CONTAINER": "{name}",
         "RETRIES": 1,
     }
+
+
+class _RequestLog(logging.Handler):
+    """Collects swiftclient's request log: one ``REQ: curl ...`` line per request sent."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.requests: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if str(record.msg).startswith("REQ:"):
+            self.requests.append(record.getMessage())
+
+
+def count_requests(storage: Any, action: Callable[[], Any]) -> int:
+    """How many HTTP requests swiftclient sends while ``action`` runs, read from its own request
+    log (it logs each request it sends)."""
+    logger = logging.getLogger("swiftclient")
+    log, level = _RequestLog(), logger.level
+    logger.addHandler(log)
+    logger.setLevel(logging.DEBUG)
+    try:
+        action()
+    finally:
+        logger.removeHandler(log)
+        logger.setLevel(level)
+    return len(log.requests)
+
+
+@pytest.fixture(scope="session")
+def count_swift_requests() -> Callable[[Any, Callable[[], Any]], int]:
+    """:func:`count_requests`: ``count(storage, action)``."""
+    return count_requests

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from flask_fs import Storage
 from flask_fs.testing import BackendConformance
 
 
@@ -17,6 +19,12 @@ class TestSwiftBackend(BackendConformance):
     @pytest.fixture
     def fs_settings(self, swift_settings: dict[str, Any]) -> dict[str, Any]:
         return {**swift_settings, "SEGMENT_SIZE": 8 * 1024 * 1024}
+
+    @pytest.fixture
+    def fs_request_counter(
+        self, count_swift_requests: Callable[[Storage, Callable[[], Any]], int]
+    ) -> Callable[[Storage, Callable[[], Any]], int]:
+        return count_swift_requests
 
     @pytest.fixture
     def fs_large_file_size(self) -> int:

@@ -98,13 +98,52 @@ def test_an_unreachable_proxy_fails_fast() -> None:
         assert time.monotonic() - start < 10
 
 
-def test_listing_pages(storage: fs.Storage, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_listing_pages(
+    storage: fs.Storage, monkeypatch: pytest.MonkeyPatch, count_swift_requests: Any
+) -> None:
     monkeypatch.setattr(swift_backend, "LISTING_PAGE", 100)  # the real page is 10,000
     names = [f"many/{i:04d}.txt" for i in range(250)]
     backend = storage.backend
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda n: backend.write(n, b"x"), names))
     assert list(storage.list_files("many/")) == names
+    details: list[fs.FileInfo] = []
+    requests = count_swift_requests(
+        storage, lambda: details.extend(storage.list_files("many/", details=True))
+    )
+    assert [(i.name, i.size, i.mime) for i in details] == [(n, 1, "text/plain") for n in names]
+    assert requests == 4  # three full pages and an empty one, no HEAD
+
+
+def test_listing_details_of_large_objects(
+    storage: fs.Storage, swift: Connection, count_swift_requests: Any
+) -> None:
+    """A Static Large Object is listed with its whole size; a Dynamic Large Object (another
+    tool's ``X-Object-Manifest``) is listed with 0 bytes, so that entry costs a HEAD."""
+    content = b"s" * (5 * MiB)  # three 2 MiB segments
+    storage.save(io.BytesIO(content), "slo.bin")
+    container = storage.backend.container  # type: ignore[attr-defined]
+    segments = f"{container}_segments"
+    swift.put_container(segments)
+    swift.put_object(segments, "dlo/1", b"a" * 100)
+    swift.put_object(segments, "dlo/2", b"b" * 50)
+    swift.put_object(container, "dlo.bin", b"", headers={"X-Object-Manifest": f"{segments}/dlo/"})
+    storage.write("empty.txt", b"")
+    details: list[fs.FileInfo] = []
+    requests = count_swift_requests(
+        storage, lambda: details.extend(storage.list_files(details=True))
+    )
+    assert [(i.name, i.size) for i in details] == [
+        ("dlo.bin", 150),
+        ("empty.txt", 0),
+        ("slo.bin", len(content)),
+    ]
+    for info in details:
+        assert info.size == storage.metadata(info.name)["size"]
+    assert requests == 2 + 2  # the listing (a page, then an empty one), a HEAD per 0-byte entry
+    storage.delete("dlo.bin")
+    for name in ("dlo/1", "dlo/2"):
+        swift.delete_object(segments, name)
 
 
 def test_temp_urls_send_content_as_attachments(

@@ -11,6 +11,7 @@ __path__ = extend_path(__path__, __name__)
 
 from . import errors
 from .__about__ import __version__
+from .backends import FileInfo
 from .errors import *  # noqa: F403
 from .extension import init_app
 from .extensions import (
@@ -45,6 +46,7 @@ __all__ = [
     "TEXT",
     "All",
     "AllExcept",
+    "FileInfo",
     "Storage",
     "__version__",
     "by_name",

@@ -86,13 +86,15 @@ def ls_command(location: str, long_format: bool) -> None:
     where = _storage_location(location)
     assert where.storage is not None
     try:
-        for name in where.storage.list_files(where.path or None):
-            if not long_format:
+        if not long_format:
+            for name in where.storage.list_files(where.path or None):
                 click.echo(name)
-                continue
-            meta = where.storage.metadata(name)
-            modified = meta["modified"].strftime("%Y-%m-%d %H:%M")
-            click.echo(f"{meta['size']:>12}  {modified}  {meta['mime']:<28} {name}")
+            return
+        for info in where.storage.list_files(
+            where.path or None, details=True
+        ):  # no request per file
+            modified = info.modified.strftime("%Y-%m-%d %H:%M")
+            click.echo(f"{info.size:>12}  {modified}  {info.mime or '-':<28} {info.name}")
     except FSError as exc:
         _fail(str(exc))
 

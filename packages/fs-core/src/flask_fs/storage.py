@@ -9,14 +9,14 @@ import posixpath
 import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast, overload
 from urllib.parse import quote
 
 from flask import Flask, current_app, has_request_context, request, url_for
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
-from .backends import BaseBackend, Metadata
+from .backends import BaseBackend, FileInfo, Metadata
 from .config import Config
 from .errors import (
     BackendError,
@@ -244,11 +244,41 @@ class Storage:
         """Delete a file; :class:`~flask_fs.errors.FileNotFound` if it does not exist."""
         self.backend.delete(validate_name(filename))
 
-    def list_files(self, prefix: str | None = None) -> Iterator[str]:
-        """Yield every file name in the storage (optionally only those under ``prefix``)."""
+    @overload
+    def list_files(
+        self, prefix: str | None = None, details: Literal[False] = False
+    ) -> Iterator[str]: ...
+
+    @overload
+    def list_files(
+        self, prefix: str | None = None, *, details: Literal[True]
+    ) -> Iterator[FileInfo]: ...
+
+    @overload
+    def list_files(self, prefix: str | None, details: Literal[True]) -> Iterator[FileInfo]: ...
+
+    @overload
+    def list_files(
+        self, prefix: str | None = None, details: bool = False
+    ) -> Iterator[str] | Iterator[FileInfo]: ...
+
+    def list_files(
+        self, prefix: str | None = None, details: bool = False
+    ) -> Iterator[str] | Iterator[FileInfo]:
+        """Yield every file name in the storage (optionally only those under ``prefix``).
+
+        With ``details=True``, yield a :class:`~flask_fs.FileInfo` (name, size, modification
+        time, and checksum and type where known) of each file instead, built from the listing
+        itself: on our backends it costs what the listing costs, not a request per file.
+        """
+        return cast("Iterator[str] | Iterator[FileInfo]", self._listing(prefix, details))
+
+    def _listing(self, prefix: str | None, details: bool) -> Iterator[str | FileInfo]:
         start = validate_prefix(prefix) if prefix else ""
+        backend = self.backend
+        listing = backend.list_details(start) if details else backend.list_files(start)
         try:
-            yield from self.backend.list_files(start)
+            yield from listing
         except OSError as exc:
             raise BackendError(f"storage {self.name!r}: {describe_os_error(exc)}") from exc
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import entry_points
 from pkgutil import extend_path
@@ -17,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, TypedDict
 from werkzeug.datastructures import FileStorage
 
 from ..config import Config
-from ..errors import BackendNotFound, FileExists, OperationNotSupported
+from ..errors import BackendNotFound, FileExists, FileNotFound, OperationNotSupported
 from ..legacy_backends import adapt_legacy_backend, is_legacy_backend
 from ..modes import OPEN_MODES, OpenMode, check_mode, replaces
 from ..serving import send_stream
@@ -50,6 +51,22 @@ class Metadata(TypedDict):
     modified: datetime  #: last modification, timezone-aware (UTC)
 
 
+@dataclass(frozen=True)
+class FileInfo:
+    """A file as a listing describes it: what ``Storage.list_files(details=True)`` yields.
+
+    Built from the listing itself (no request per file), so it holds what the store lists:
+    ``checksum`` only where the listing carries the SHA-256, ``mime`` where it carries a type
+    or one is guessed from the name.
+    """
+
+    name: str  #: the file's name in the storage
+    size: int  #: in bytes
+    modified: datetime  #: last modification, timezone-aware (UTC)
+    checksum: str | None = None  #: ``"sha256:<hex>"`` when the listing has it
+    mime: str | None = None  #: the content type, when known
+
+
 class BaseBackend(ABC):
     """Abstract class to implement a backend.
 
@@ -59,9 +76,10 @@ class BaseBackend(ABC):
 
     Required: :meth:`exists`, :meth:`open_read`, :meth:`open_write`, :meth:`delete`,
     :meth:`list_files`, :meth:`metadata`. Everything else has a streaming default that a
-    backend may override for speed. A backend written to the 0.4.0 manual (``exists``,
-    ``open``, ``read``, ``write``, ``delete``, ``save``, ``serve``) works too: what it lacks is
-    derived from what it implements (see :mod:`flask_fs.legacy_backends`).
+    backend may override for speed (:meth:`list_details` above all). A backend written to the
+    0.4.0 manual (``exists``, ``open``, ``read``, ``write``, ``delete``, ``save``, ``serve``)
+    works too: what it lacks is derived from what it implements (see
+    :mod:`flask_fs.legacy_backends`).
     """
 
     #: The settings this backend accepts (lower-case keys), each declared with a
@@ -121,6 +139,27 @@ class BaseBackend(ABC):
         """Size, checksum, content type and modification time of a file."""
 
     # -- with defaults -------------------------------------------------------------------------
+
+    def list_details(self, prefix: str = "") -> Iterator[FileInfo]:
+        """A :class:`FileInfo` of every file whose name starts with ``prefix``.
+
+        The default is :meth:`list_files` and a :meth:`metadata` call per name: correct, but a
+        request (or a read) per file. A backend whose listing carries sizes and dates (object
+        stores, a directory walk, a database query) should override it to build them from the
+        listing alone. A file deleted between the listing and its metadata is left out.
+        """
+        for name in self.list_files(prefix):
+            try:
+                meta = self.metadata(name)
+            except FileNotFound:
+                continue
+            yield FileInfo(
+                name=name,
+                size=meta["size"],
+                modified=meta["modified"],
+                checksum=meta["checksum"],
+                mime=meta["mime"],
+            )
 
     def open(
         self, filename: str, mode: str = "r", overwrite: bool | None = None, **kwargs: Any
@@ -320,6 +359,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "OPEN_MODES",
     "BaseBackend",
+    "FileInfo",
     "Metadata",
     "OpenMode",
     "available_backends",

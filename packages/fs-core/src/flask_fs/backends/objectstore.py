@@ -9,7 +9,8 @@ asks ``_initiate_upload``/``_upload_chunk``/``_fetch_range`` of s3fs and gcsfs):
 - ``put_object``: bytes in one request, with metadata, create-only or not;
 - ``upload_stream``: a streamed upload (multipart, segments...), create-only or not;
 - ``annotate``: attach key/values to an object after it is written (tags, a metadata POST);
-- ``delete_object``, ``list_names`` (a page of the listing at a time);
+- ``delete_object``, ``list_objects`` (each object's name and :class:`ObjectInfo`, as the
+  listing gives them, a page of the listing at a time);
 - ``error_kind``: whether a client error means "missing" or "precondition failed";
 
 and, where the store has them, ``copy_object`` (server-side copies), ``presign`` (signed URLs),
@@ -60,7 +61,7 @@ from ..serving import guess_mime, send_stream
 from ..settings import Setting
 from ..streams import sha256_hex
 from ..transfers import HashingReader, PipeUpload, RangedReader, claim_name, read_ahead
-from . import BaseBackend, Metadata
+from . import BaseBackend, FileInfo, Metadata
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
@@ -122,6 +123,11 @@ class ObjectStoreBackend(BaseBackend):
     stores_metadata: ClassVar[bool] = True
     #: How many times a GET (or a whole read) is tried when :meth:`retry_read` allows it.
     read_attempts: ClassVar[int] = 1
+
+    def __init__(self, name: str, config: Mapping[str, Any]) -> None:
+        super().__init__(name, config)
+        if _inherited(type(self), "list_objects") and _inherited(type(self), "list_names"):
+            raise TypeError(f"{type(self).__name__} must implement list_objects (or list_names)")
 
     # -- primitives ----------------------------------------------------------------------------
 
@@ -186,9 +192,24 @@ class ObjectStoreBackend(BaseBackend):
     def delete_object(self, filename: str, info: ObjectInfo) -> None:
         """Delete the object ``info`` describes."""
 
-    @abstractmethod
+    def list_objects(self, prefix: str) -> Iterator[tuple[str, ObjectInfo]]:
+        """``(name, info)`` of each object under ``prefix``, a page of the listing at a time,
+        ``info`` holding what the listing says (size, date, ETag, type where listed).
+
+        An adapter implements this one (or, as adapters written before it, only
+        :meth:`list_names`: this default then costs a HEAD per object).
+        """
+        for name in self.list_names(prefix):
+            try:
+                info = self.head(name)
+            except FileNotFound:  # deleted since it was listed
+                continue
+            yield name, info
+
     def list_names(self, prefix: str) -> Iterator[str]:
-        """The names of the objects under ``prefix``, a page of the listing at a time."""
+        """The names of the objects under ``prefix``: :meth:`list_objects`' names."""
+        for name, _ in self.list_objects(prefix):
+            yield name
 
     def copy_object(self, filename: str, target: str, info: ObjectInfo, create_only: bool) -> bool:
         """Copy server-side, checksum included; ``False`` if the store cannot (the pipeline then
@@ -293,6 +314,20 @@ class ObjectStoreBackend(BaseBackend):
             modified=info.modified or datetime.now(timezone.utc),
         )
 
+    def list_details(self, prefix: str = "") -> Iterator[FileInfo]:
+        """One :meth:`list_objects`: the listing's sizes and dates, no request per object. The
+        checksum is there when the listing carries the object's metadata (S3 and Swift do not)."""
+        with self.errors():
+            for name, info in self.list_objects(prefix):
+                stored = stored_checksum(info.metadata, info.version)
+                yield FileInfo(
+                    name=name,
+                    size=info.size,
+                    modified=info.modified or datetime.now(timezone.utc),
+                    checksum=f"{CHECKSUM_KEY}:{stored}" if stored else None,
+                    mime=info.mime or guess_mime(name),
+                )
+
     def checksum(self, filename: str, info: ObjectInfo) -> str:
         """The SHA-256 stored at write time; for an object written by another tool, computed
         once from the version ``info`` describes and remembered with that version's ETag,
@@ -301,8 +336,8 @@ class ObjectStoreBackend(BaseBackend):
         version = info.version
         for source in (info.metadata, None):
             values = source if source is not None else self._annotations(filename, info)
-            stored = values.get(CHECKSUM_KEY)
-            if stored and values.get(CHECKSUM_ETAG_KEY, version) == version:
+            stored = stored_checksum(values, version)
+            if stored:
                 return stored
         with ObjectReader(self, filename, info.size, info.etag) as reader:
             digest = sha256_hex(cast("IO[bytes]", reader))
@@ -459,6 +494,20 @@ class ObjectStoreBackend(BaseBackend):
                 yield leftover.description
 
 
+def stored_checksum(values: Mapping[str, str], version: str) -> str | None:
+    """The SHA-256 among an object's metadata or annotations ``values``, if it belongs to
+    ``version`` (one computed after the fact names the ETag it was computed for)."""
+    stored = values.get(CHECKSUM_KEY)
+    if stored and values.get(CHECKSUM_ETAG_KEY, version) == version:
+        return stored
+    return None
+
+
+def _inherited(cls: type, method: str) -> bool:
+    """Whether ``cls`` takes ``method`` from :class:`ObjectStoreBackend` (does not implement it)."""
+    return getattr(cls, method) is getattr(ObjectStoreBackend, method)
+
+
 def _read_all(stream: IO[bytes]) -> bytes:
     with stream:
         return stream.read()
@@ -508,4 +557,5 @@ __all__ = [
     "ObjectInfo",
     "ObjectReader",
     "ObjectStoreBackend",
+    "stored_checksum",
 ]

@@ -28,7 +28,7 @@ import pytest
 pytest.register_assert_rewrite(
     *(
         f"flask_fs.testing.{m}"
-        for m in ("basic", "copies", "fixtures", "folders", "listing", "metadata")
+        for m in ("basic", "copies", "details", "fixtures", "folders", "listing", "metadata")
     )
 )
 pytest.register_assert_rewrite(
@@ -40,8 +40,10 @@ pytest.register_assert_rewrite(
 
 from .basic import BasicOperationTests  # noqa: E402
 from .copies import CopyMoveTests  # noqa: E402
+from .details import ListingDetailsTests  # noqa: E402
 from .fixtures import (  # noqa: E402
     ConformanceFixtures,
+    count_file_operations,
     storage_config,
     temporary_storage,
     temporary_storages,
@@ -62,6 +64,7 @@ class BackendConformance(
     BasicOperationTests,
     OverwriteTests,
     ListingTests,
+    ListingDetailsTests,
     MetadataTests,
     CopyMoveTests,
     ServingTests,
@@ -81,6 +84,7 @@ __all__ = [
     "CopyMoveTests",
     "FolderTests",
     "HostileNameTests",
+    "ListingDetailsTests",
     "ListingTests",
     "MemoryBackend",
     "MetadataTests",
@@ -89,6 +93,7 @@ __all__ = [
     "ServingTests",
     "StreamingTests",
     "SweepTests",
+    "count_file_operations",
     "storage_config",
     "temporary_storage",
     "temporary_storages",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,47 @@ def temporary_storage(
         yield storage
 
 
+#: ``count(storage, action)``: how many requests ``storage`` makes while ``action()`` runs.
+RequestCounter = Callable[[Storage, Callable[[], Any]], int]
+
+#: The backend operations that concern one file: listing with details should call none.
+PER_FILE_OPERATIONS = (
+    "exists",
+    "metadata",
+    "open_read",
+    "read",
+    "content_sha256",
+    "head",
+    "head_object",
+)
+
+
+def count_file_operations(storage: Storage, action: Callable[[], Any]) -> int:
+    """How many of :data:`PER_FILE_OPERATIONS` ``storage``'s backend runs during ``action``:
+    the default ``fs_request_counter`` (a backend's tests may count real requests instead)."""
+    backend = storage.backend
+    calls = 0
+
+    def counted(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            return method(*args, **kwargs)
+
+        return wrapper
+
+    names = [n for n in PER_FILE_OPERATIONS if n not in vars(backend) and hasattr(backend, n)]
+    for name in names:
+        setattr(backend, name, counted(getattr(backend, name)))
+    try:
+        action()
+    finally:
+        for name in names:
+            delattr(backend, name)
+    return calls
+
+
 class ConformanceFixtures:
     """The fixtures of every conformance test; a backend's test class overrides the first three."""
 
@@ -100,6 +142,14 @@ class ConformanceFixtures:
     def fs_large_file_size(self) -> int:
         """Size in bytes of the file the streaming tests write and read."""
         return 64 * 1024 * 1024
+
+    @pytest.fixture
+    def fs_request_counter(self) -> RequestCounter:
+        """``count(storage, action)``: how many requests ``storage`` makes of its store while
+        ``action()`` runs. The default counts calls of the backend's per-file operations
+        (``metadata``, ``exists``, ``open_read``...); a backend's tests may count the requests
+        its client sends (an S3 client's events, a Swift client's request log)."""
+        return count_file_operations
 
     @pytest.fixture
     def fs_app(self, fs_backend: str, fs_settings: dict[str, Any], tmp_path: Path) -> Flask:

@@ -39,7 +39,7 @@ from pymongo.errors import ConfigurationError as MongoConfigurationError
 from pymongo.errors import DuplicateKeyError, InvalidURI, PyMongoError
 from werkzeug.datastructures import FileStorage
 
-from flask_fs.backends import BaseBackend, Metadata
+from flask_fs.backends import BaseBackend, FileInfo, Metadata
 from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound, FSError
 from flask_fs.names import validate_name
 from flask_fs.serving import guess_mime
@@ -62,6 +62,15 @@ NEWEST_FIRST = [("uploadDate", -1), ("_id", -1)]
 UPLOAD_MARK = ("uploadedBy", "flask-fs")
 #: The field, unique among files documents, held by the file of a create-only write.
 EXCLUSIVE_FIELD = "metadata.exclusiveName"
+#: What :meth:`GridFsBackend.list_details` reads of each revision.
+LISTED_FIELDS = {
+    "filename": 1,
+    "length": 1,
+    "uploadDate": 1,
+    "contentType": 1,
+    "metadata.contentType": 1,
+    "metadata.sha256": 1,
+}
 #: How many times the outcome of a publication whose reply was lost is read back.
 READ_BACK_ATTEMPTS = 3
 
@@ -331,15 +340,41 @@ class GridFsBackend(BaseBackend):
     def list_files(self, prefix: str = "") -> Iterator[str]:
         """Every name once, sorted, read from the ``filename`` index; names that flask-fs could
         not address (absolute paths, ``..``: ``flask fs check`` reports them) are left out."""
+        for name, _ in self._by_name(prefix, {"filename": 1, "_id": 0}):
+            yield name
+
+    def list_details(self, prefix: str = "") -> Iterator[FileInfo]:
+        """The query of :meth:`list_files`, with each revision's length, date, type and stored
+        SHA-256: the newest revision of each name is described, as :meth:`metadata` does."""
+        for name, revisions in self._by_name(prefix, LISTED_FIELDS):
+            document = max(revisions, key=_revision_key)
+            stored = _stored_sha256(document)
+            yield FileInfo(
+                name=name,
+                size=int(document["length"]),
+                modified=_upload_date(document),
+                checksum=f"sha256:{stored}" if stored else None,
+                mime=_content_type(document, name),
+            )
+
+    def _by_name(
+        self, prefix: str, fields: Mapping[str, Any]
+    ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """``(name, revisions)`` of each usable name under ``prefix``, sorted: one query on the
+        ``filename`` index, each revision's document holding ``fields``."""
         query = {"filename": _name_range(prefix)}
-        previous = None
+        name: Any = None
+        revisions: list[dict[str, Any]] = []
         with self._errors():
-            cursor = self.files.find(query, {"filename": 1, "_id": 0}).sort("filename", 1)
-            for document in cursor:
+            for document in self.files.find(query, dict(fields)).sort("filename", 1):
+                if revisions and document["filename"] != name:
+                    yield name, revisions
+                    revisions = []
                 name = document["filename"]
-                if name != previous and _usable(name):
-                    yield name
-                previous = name
+                if _usable(name):
+                    revisions.append(document)
+        if revisions:
+            yield name, revisions
 
     def metadata(self, filename: str) -> Metadata:
         document = self._newest(filename)

@@ -27,7 +27,7 @@ from typing import IO, Any, ClassVar, TypeVar, cast
 from werkzeug.wrappers import Response
 
 from flask_fs.atomic import publish_file, temporary_path
-from flask_fs.backends import BaseBackend, Metadata
+from flask_fs.backends import BaseBackend, FileInfo, Metadata
 from flask_fs.backends.local_checksums import SIDECAR_FOLDER, ChecksumRecords, HashingFile
 from flask_fs.errors import (
     BackendError,
@@ -218,6 +218,26 @@ class LocalBackend(BaseBackend):
     def list_files(self, prefix: str = "") -> Iterator[str]:
         """Every regular file (or link to one inside the root) whose name starts with ``prefix``,
         folder by folder: a folder's files, then its subfolders, each in name order."""
+        for name, _ in self._walk(prefix):
+            yield name
+
+    def list_details(self, prefix: str = "") -> Iterator[FileInfo]:
+        """The walk of :meth:`list_files`, each file's size and time from its directory entry's
+        ``stat`` (no file is opened)."""
+        for name, entry in self._walk(prefix):
+            try:
+                info = entry.stat()  # a link's target, as metadata() describes it
+            except FileNotFoundError:  # deleted since it was listed
+                continue
+            yield FileInfo(
+                name=name,
+                size=info.st_size,
+                modified=datetime.fromtimestamp(info.st_mtime, tz=timezone.utc),
+                mime=guess_mime(name),
+            )
+
+    def _walk(self, prefix: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
+        """``(name, entry)`` of every file :meth:`list_files` lists, in its order."""
         folder, _, _ = prefix.rpartition("/")
         folders = [self.path(folder) if folder else self.root]
         while folders:
@@ -240,7 +260,7 @@ class LocalBackend(BaseBackend):
                 if entry.is_dir(follow_symlinks=False):
                     below.append(entry.path)
                 elif self._is_usable_file(entry):
-                    yield name
+                    yield name, entry
             folders.extend(reversed(below))
 
     def _is_usable_file(self, entry: os.DirEntry[str]) -> bool:

@@ -264,7 +264,9 @@ class S3Backend(objectstore.ObjectStoreBackend):
     def delete_object(self, filename: str, info: objectstore.ObjectInfo) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(filename))
 
-    def list_names(self, prefix: str) -> Iterator[str]:
+    def list_objects(self, prefix: str) -> Iterator[tuple[str, objectstore.ObjectInfo]]:
+        """ListObjectsV2, a page (1,000 keys) per request: each key's ``Size``,
+        ``LastModified`` and ``ETag`` (the listing has no content type)."""
         self._ensure_bucket()
         start = len(self.key_prefix)
         paginator = self.client.get_paginator("list_objects_v2")
@@ -272,7 +274,14 @@ class S3Backend(objectstore.ObjectStoreBackend):
             for item in page.get("Contents", ()):
                 key = item["Key"]
                 if not key.endswith("/"):  # folder markers made by other tools
-                    yield key[start:]
+                    yield (
+                        key[start:],
+                        objectstore.ObjectInfo(
+                            size=int(item["Size"]),
+                            etag=item.get("ETag"),
+                            modified=item.get("LastModified"),
+                        ),
+                    )
 
     @property
     def create_only_copy(self) -> bool:

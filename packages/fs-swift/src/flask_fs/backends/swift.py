@@ -251,9 +251,37 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
         query = "multipart-manifest=delete" if large else None
         self.conn.delete_object(self.container, filename, query_string=query)
 
-    def list_names(self, prefix: str) -> Iterator[str]:
+    def list_objects(self, prefix: str) -> Iterator[tuple[str, objectstore.ObjectInfo]]:
+        """The container listing (JSON), a page per request: each object's ``bytes``,
+        ``last_modified``, ``hash`` and ``content_type``.
+
+        A Static Large Object is listed with its total size (and its ``slo_etag``), but a
+        Dynamic Large Object's manifest (``X-Object-Manifest``, written by other tools) is
+        listed with 0 bytes: an object listed empty is asked for its size with a HEAD.
+        """
         for item in self._listing(self.container, prefix):
-            yield item["name"]
+            name = item["name"]
+            info = self._listed_info(item)
+            if info is not None:
+                yield name, info
+
+    def _listed_info(self, item: Mapping[str, Any]) -> objectstore.ObjectInfo | None:
+        """What a listing entry says of its object (a HEAD's answer if it lists no bytes);
+        ``None`` if the object was deleted since it was listed."""
+        if not item.get("bytes"):
+            try:
+                return self.head_object(item["name"])
+            except ClientException as exc:
+                if self.error_kind(exc) == "missing":
+                    return None
+                raise
+        return objectstore.ObjectInfo(
+            size=int(item["bytes"]),
+            etag=item.get("slo_etag") or item.get("hash"),
+            modified=_listed_time(item["last_modified"]),
+            mime=item.get("content_type"),
+            raw=item,
+        )
 
     def discard_upload(self, filename: str) -> None:
         """Delete segments of ``filename`` that no manifest references (a failed upload's)."""
@@ -336,7 +364,7 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
         owner, keep = "", set()
         for item in self._listing(self.segment_container, prefix, missing_ok=True):
             match = _SEGMENT.match(item["name"])
-            written = datetime.fromisoformat(item["last_modified"]).replace(tzinfo=timezone.utc)
+            written = _listed_time(item["last_modified"])
             if match is None or (cutoff is not None and written > cutoff):
                 continue
             if match["object"] != owner:  # an object's segments are listed together
@@ -348,6 +376,11 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
     def _delete_segment(self, name: str) -> None:
         with contextlib.suppress(ClientException):  # deleted meanwhile: fine
             self.conn.delete_object(self.segment_container, name)
+
+
+def _listed_time(value: str) -> datetime:
+    """A listing's ``last_modified``: an ISO date without a zone, in UTC."""
+    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
 
 
 def _status(error: BaseException) -> int | None:
