@@ -101,6 +101,8 @@ class HashingFile:
         return self.raw.tell()
 
     def close(self) -> None:
+        if self.raw.closed:  # an abandoned writer, collected after its file
+            return
         try:
             self.raw.flush()
             self.written = os.fstat(self.raw.fileno())
