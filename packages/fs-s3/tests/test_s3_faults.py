@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,19 +11,11 @@ import pytest
 
 import flask_fs as fs
 from flask_fs.testing import temporary_storage
-from flask_fs.testing.faults import FaultProxy, fault_proxy
+from flask_fs.testing.faults import FaultProxy
 
 BUCKET = "flask-fs-tests"  # the bucket fixture's
 #: Servers without object tagging (checksums of other tools' objects are then computed each time).
 NO_TAGGING = {"swift-s3api"}
-
-
-@pytest.fixture
-def proxy(s3_settings: dict[str, Any]) -> Iterator[FaultProxy]:
-    """A proxy in front of the S3 server under test."""
-    address = urlsplit(s3_settings["ENDPOINT"])
-    with fault_proxy((address.hostname or "127.0.0.1", address.port or 80)) as proxy:
-        yield proxy
 
 
 def test_a_lost_reply_to_a_create_is_not_a_file_exists(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from swiftclient.client import Connection
+
+from flask_fs.testing.faults import FaultProxy, fault_proxy
 
 CONTAINER = "flask-fs-tests"
 
@@ -27,3 +31,12 @@ def swift_settings(swift_server: Any, swift: Connection) -> dict[str, Any]:
         "CONTAINER": "{name}",
         "RETRIES": 1,
     }
+
+
+@pytest.fixture
+def proxy(swift_settings: dict[str, Any]) -> Iterator[FaultProxy]:
+    """A proxy in front of the Swift server (whose storage URL then points at the proxy too):
+    it counts requests."""
+    address = urlsplit(swift_settings["AUTHURL"])
+    with fault_proxy((address.hostname or "127.0.0.1", address.port or 80)) as proxy:
+        yield proxy

@@ -1,10 +1,10 @@
 """The configuration cascade: from the Flask config to one storage's settings.
 
 Lowest precedence first: the backend's declared defaults, then global keys (``FS_URL``,
-``FS_ROOT``, ``FS_ALLOW``, ``FS_DENY``, ``FS_CHECK_FOLDERS``), then backend-level keys
-``FS_{BACKEND}_{KEY}``, then storage-level keys ``{NAME}_FS_{KEY}``. Global and backend-level
-``URL`` and ``ROOT`` are parents: a storage gets ``{url}/{name}/`` and ``{root}/{name}``;
-storage-level values are used as they are.
+``FS_ROOT``, ``FS_ALLOW``, ``FS_DENY``, ``FS_CHECK_FOLDERS``, ``FS_CACHE_CONTROL``), then
+backend-level keys ``FS_{BACKEND}_{KEY}``, then storage-level keys ``{NAME}_FS_{KEY}``.
+Global and backend-level ``URL`` and ``ROOT`` are parents: a storage gets ``{url}/{name}/``
+and ``{root}/{name}``; storage-level values are used as they are.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
 }
 
 #: Storage-level keys that fs-core itself reads, whatever the backend.
-CORE_KEYS = frozenset({"backend", "url", "allow", "deny", "check_folders"})
+CORE_KEYS = frozenset({"backend", "url", "allow", "deny", "check_folders", "cache_control"})
+#: Core keys that a global ``FS_{KEY}`` gives every storage, and their types.
+_CORE_TYPES: dict[str, type] = {"check_folders": bool, "cache_control": str}
 #: Keys given as parents (a folder or URL under which each storage gets its own).
 PARENT_KEYS = ("url", "root")
 
@@ -125,10 +127,9 @@ def resolve_config(
     result.setdefault("url", None)
     result.setdefault("allow", cfg.get("FS_ALLOW") or ())  # the global FS_ALLOW / FS_DENY
     result.setdefault("deny", cfg.get("FS_DENY") or ())
-    check = result.get("check_folders")
-    check = cfg.get("FS_CHECK_FOLDERS") if check is None else check
-    result["check_folders"] = (
-        None if check is None else coerce(storage_name, "check_folders", check, bool)
-    )
+    for key, expected in _CORE_TYPES.items():  # unset: the global FS_{KEY}, else None
+        value = result.get(key)
+        value = cfg.get(f"FS_{key.upper()}") if value is None else value
+        result[key] = None if value is None else coerce(storage_name, key, value, expected)
     result["backend"] = backend_name
     return Config(apply_settings(storage_name, backend_settings, result))
