@@ -88,3 +88,27 @@ def test_a_checksum_computed_after_the_fact_is_remembered_for_that_version(
         )
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"second", **tags)  # old tags copied along
         assert storage.metadata("foreign.txt")["checksum"] == f"sha256:{second}"
+
+
+@pytest.mark.parametrize("size", [1024, 6 * 1024 * 1024])  # one PutObject, a multipart upload
+def test_a_create_only_stream_sends_no_head_first_and_keeps_an_existing_file(
+    s3_settings: dict[str, Any], proxy: FaultProxy, size: int
+) -> None:
+    """The server refuses the existing name when the upload is published (If-None-Match):
+    close() raises FileExists, the file is intact, and no HEAD went before the upload."""
+    settings = {**s3_settings, "ENDPOINT": f"http://{proxy.address}"}
+    parts = {"MULTIPART_THRESHOLD": 5 * 1024 * 1024, "MULTIPART_CHUNKSIZE": 5 * 1024 * 1024}
+    with temporary_storage("s3", settings, "stream", **parts) as storage:
+        prefix = storage.backend.key_prefix  # type: ignore[attr-defined]
+        storage.write("taken.bin", b"old")
+        proxy.clear()
+        with pytest.raises(fs.errors.FileExists), storage.open("taken.bin", "xb") as f:
+            f.write(b"x" * size)
+        assert storage.read("taken.bin") == b"old"
+        sent = proxy.requests(f"/{prefix}taken.bin")
+        assert not sent[0].startswith("HEAD"), sent
+        with storage.open("new.bin", "xb") as f:
+            f.write(b"y" * size)
+        assert storage.read("new.bin") == b"y" * size
+        heads = [line for line in proxy.requests(f"/{prefix}new.bin") if line.startswith("HEAD")]
+        assert heads == [], heads

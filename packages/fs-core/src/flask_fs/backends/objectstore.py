@@ -25,8 +25,8 @@ What the pipeline does with them:
   ``put_object`` carrying its SHA-256; anything larger is one ``upload_stream`` of a
   ``HashingReader`` (``save``) or a :class:`~flask_fs.transfers.PipeUpload`
   (``open(name, "wb")``), the SHA-256 attached after.
-- ``overwrite=False``: ``open_write`` answers early when the name exists; the store enforces it
-  (``create_only=True``: ``If-None-Match: *``); create-only writes of a name run one at a time in
+- ``overwrite=False``: the store enforces it (``create_only=True``: ``If-None-Match: *``), when
+  the write is published (no HEAD before it); create-only writes of a name run one at a time in
   this process (:func:`~flask_fs.transfers.claim_name`); a refused precondition is
   :class:`~flask_fs.errors.FileExists`. A create-only write stores a token (``write-id``) in
   the object's metadata: when the reply to it was lost and the client's retry was refused, an
@@ -387,7 +387,8 @@ class ObjectStoreBackend(BaseBackend):
     # -- writing -------------------------------------------------------------------------------
 
     def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
-        self.refuse_existing(filename, overwrite)  # early answer; the server enforces it
+        # No early answer for create-only (a HEAD before every stream): the store refuses an
+        # existing name when the upload is published, and close() raises FileExists.
         upload = PipeUpload(
             lambda reader: self._upload(reader, filename, overwrite),
             lambda digest: self.attach_checksum(filename, digest),

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 BUFFER = 64 * 1024
 #: An interim HTTP answer ("send the body"): passed on even when the reply is to be lost.
 INTERIM = b"HTTP/1.1 100 "
-#: An HTTP request line, e.g. ``GET /bucket/key HTTP/1.1``.
-REQUEST_LINE = re.compile(rb"^[A-Z]+ \S+ HTTP/1\.[01]$")
+#: An HTTP request line, e.g. ``GET /bucket/key HTTP/1.1``, at the end of a line: a body
+#: without a final line break ends up glued before the next request's line.
+REQUEST_LINE = re.compile(rb"(?:GET|HEAD|PUT|POST|DELETE|COPY|OPTIONS|PATCH) \S+ HTTP/1\.[01]$")
 
 
 @dataclass
@@ -78,7 +79,8 @@ class FaultProxy:
         """Record the request lines in ``pending + data``; return the unfinished last line
         (at most a few KiB of it: a body without line breaks is not kept)."""
         *lines, rest = (pending + data).split(b"\r\n")
-        found = [line.decode("latin-1") for line in lines if REQUEST_LINE.match(line)]
+        matches = (REQUEST_LINE.search(line) for line in lines)
+        found = [match[0].decode("latin-1") for match in matches if match]
         if found:
             with self._lock:
                 self._seen.extend(found)
