@@ -58,3 +58,35 @@ def test_init_app_twice_registers_one_blueprint(app: Flask) -> None:
 )
 def test_active_types(mime: str | None, active: bool) -> None:
     assert is_active(mime) is active
+
+
+def test_cache_control_is_werkzeugs_unless_set(app: Flask) -> None:
+    """Unset, served files keep werkzeug's ``no-cache``; ``FS_CACHE_CONTROL`` is every storage's,
+    ``{NAME}_FS_CACHE_CONTROL`` one storage's."""
+    app.config["FS_SERVE"] = True
+    _files(app)
+    assert app.test_client().get("/files/a.txt").headers["Cache-Control"] == "no-cache"
+
+
+def test_cache_control_global_and_per_storage(app: Flask) -> None:
+    app.config.update(
+        FS_SERVE=True,
+        FS_CACHE_CONTROL="public, max-age=600",
+        MORE_FS_CACHE_CONTROL="private, max-age=5",
+    )
+    more = fs.Storage("more")
+    fs.init_app(app, more)
+    _files(app)
+    with app.app_context():
+        more.write("b.txt", b"b")
+    client = app.test_client()
+    assert client.get("/files/a.txt").headers["Cache-Control"] == "public, max-age=600"
+    assert client.get("/more/b.txt").headers["Cache-Control"] == "private, max-age=5"
+    assert "max-age" not in client.get("/files/missing.txt").headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("value", [3600, "max-age=1\r\nSet-Cookie: x=1"])
+def test_a_cache_control_that_is_not_a_header_value_is_refused(app: Flask, value: object) -> None:
+    app.config["FILES_FS_CACHE_CONTROL"] = value
+    with pytest.raises(fs.errors.ConfigurationError, match="'files': CACHE_CONTROL must be"):
+        fs.init_app(app, fs.Storage("files"))

@@ -10,7 +10,7 @@ and ``{root}/{name}``; storage-level values are used as they are.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Flask
@@ -31,8 +31,7 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
 
 #: Storage-level keys that fs-core itself reads, whatever the backend.
 CORE_KEYS = frozenset({"backend", "url", "allow", "deny", "check_folders", "cache_control"})
-#: Core keys that a global ``FS_{KEY}`` gives every storage, and their types.
-_CORE_TYPES: dict[str, type] = {"check_folders": bool, "cache_control": str}
+
 #: Keys given as parents (a folder or URL under which each storage gets its own).
 PARENT_KEYS = ("url", "root")
 
@@ -127,9 +126,30 @@ def resolve_config(
     result.setdefault("url", None)
     result.setdefault("allow", cfg.get("FS_ALLOW") or ())  # the global FS_ALLOW / FS_DENY
     result.setdefault("deny", cfg.get("FS_DENY") or ())
-    for key, expected in _CORE_TYPES.items():  # unset: the global FS_{KEY}, else None
+    for key, check in _GLOBAL_CORE_KEYS.items():  # unset: the global FS_{KEY}, else None
         value = result.get(key)
         value = cfg.get(f"FS_{key.upper()}") if value is None else value
-        result[key] = None if value is None else coerce(storage_name, key, value, expected)
+        result[key] = None if value is None else check(storage_name, key, value)
     result["backend"] = backend_name
     return Config(apply_settings(storage_name, backend_settings, result))
+
+
+def _bool(storage: str, key: str, value: Any) -> bool:
+    return bool(coerce(storage, key, value, bool))
+
+
+def _header_value(storage: str, key: str, value: Any) -> str:
+    """A header value: a str on one line."""
+    if not isinstance(value, str) or "\r" in value or "\n" in value:
+        raise ConfigurationError(
+            f"storage {storage!r}: {key.upper()} must be a header value on one line, such as "
+            f"'public, max-age=3600', not {value!r}"
+        )
+    return value
+
+
+#: Core keys that a global ``FS_{KEY}`` gives every storage, and how their values are checked.
+_GLOBAL_CORE_KEYS: dict[str, Callable[[str, str, Any], Any]] = {
+    "check_folders": _bool,
+    "cache_control": _header_value,
+}

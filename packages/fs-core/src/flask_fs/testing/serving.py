@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from werkzeug.test import TestResponse
 
 from flask_fs import Storage
+from flask_fs.config import config_key_prefix
 
 from .fixtures import ConformanceFixtures
 
@@ -136,6 +137,24 @@ class ServingTests(ConformanceFixtures):
     def test_missing_files_and_storages_are_404(self, fs_app: Flask, storage: Storage) -> None:
         assert self._get(fs_app, storage, "missing.txt").status_code == 404
         assert fs_app.test_client().get("/no-such-storage/file.txt").status_code == 404
+
+    def test_cache_control_setting(self, fs_app: Flask, storage: Storage) -> None:
+        """``CACHE_CONTROL`` is the header of what serves the file (200, 206, 304), not of a
+        refused precondition."""
+        storage.write("file.bin", CONTENT)
+        fs_app.config[config_key_prefix(storage.name) + "CACHE_CONTROL"] = "public, max-age=60"
+        storage.configure(fs_app)
+        etag = self._get(fs_app, storage, "file.bin").headers["ETag"]
+        for headers, status in (
+            ({}, 200),
+            ({"Range": "bytes=0-9"}, 206),
+            ({"If-None-Match": etag}, 304),
+            ({"If-Match": '"not-it"'}, 412),
+        ):
+            response = self._get(fs_app, storage, "file.bin", headers)
+            assert response.status_code == status, headers
+            cached = response.headers.get("Cache-Control") == "public, max-age=60"
+            assert cached is (status != 412), (headers, response.headers.get("Cache-Control"))
 
     def test_serve_method_returns_a_response(self, storage: Storage) -> None:
         storage.write("file.txt", CONTENT)
