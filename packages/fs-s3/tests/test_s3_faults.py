@@ -96,9 +96,13 @@ def test_a_create_only_stream_sends_no_head_first_and_keeps_an_existing_file(
 ) -> None:
     """The server refuses the existing name when the upload is published (If-None-Match):
     close() raises FileExists, the file is intact, and no HEAD went before the upload."""
-    settings = {**s3_settings, "ENDPOINT": f"http://{proxy.address}"}
-    parts = {"MULTIPART_THRESHOLD": 5 * 1024 * 1024, "MULTIPART_CHUNKSIZE": 5 * 1024 * 1024}
-    with temporary_storage("s3", settings, "stream", **parts) as storage:
+    settings = {
+        **s3_settings,
+        "ENDPOINT": f"http://{proxy.address}",
+        "MULTIPART_THRESHOLD": 5 * 1024 * 1024,
+        "MULTIPART_CHUNKSIZE": 5 * 1024 * 1024,
+    }
+    with temporary_storage("s3", settings, "stream") as storage:
         prefix = storage.backend.key_prefix  # type: ignore[attr-defined]
         storage.write("taken.bin", b"old")
         proxy.clear()
