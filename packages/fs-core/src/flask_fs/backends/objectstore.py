@@ -124,14 +124,15 @@ class ObjectAnswer(NamedTuple):
 
     #: 200 (the whole object), 206 (a range of it), 304, 412 or 416 (no body)
     status: int
-    #: 200 and 206: the whole object (its size is the object's, not the body's)
+    #: the whole object, for a 200 or 206 (its size is the object's, not the body's)
     info: ObjectInfo | None = None
-    #: 200 and 206: anything with ``read(n)`` and ``close()``; ``None``: not fetched yet
+    #: the body of a 200 or 206, anything with ``read(n)`` and ``close()`` (``None``: not
+    #: fetched yet)
     body: Any = None
     start: int = 0  #: the first byte of ``body``
     length: int = 0  #: how many bytes ``body`` holds
-    etag: str | None = None  #: 304 and 412: the ETag the answer carried, if any
-    modified: datetime | None = None  #: 304 and 412: its Last-Modified, if any
+    etag: str | None = None  #: the ETag a 304 or 412 carried, if any
+    modified: datetime | None = None  #: the Last-Modified a 304 or 412 carried, if any
 
     @classmethod
     def refused(cls, status: int, headers: Mapping[str, str]) -> ObjectAnswer:
