@@ -602,18 +602,26 @@ class ObjectReader(RangedReader):
         try:
             answer = backend.get_object(self.filename, start, self.etag)
         except backend.client_errors as exc:
-            if self.etag and backend.error_kind(exc) == "precondition":
-                raise self.replaced(self.filename, backend.name) from exc
-            with backend.errors(self.filename):
-                raise
+            raise self._error(exc) from exc
         if self.size is None:
             self.size = start + answer.length
         self.etag = self.etag or answer.etag
         self.body = answer.body
 
     def read_body(self, size: int | None) -> bytes:
-        with self.backend.errors(self.filename):
+        try:
             return super().read_body(size)
+        except self.backend.client_errors as exc:
+            # e.g. swiftclient resuming a broken GET with If-Match: the version is gone
+            raise self._error(exc) from exc
+
+    def _error(self, exc: BaseException) -> FSError:
+        """The flask-fs error for a client error of a GET: a failed precondition of a pinned
+        version is :class:`~flask_fs.transfers.ReplacedWhileRead`."""
+        backend = self.backend
+        if self.etag and backend.error_kind(exc) == "precondition":
+            return self.replaced(self.filename, backend.name)
+        return backend.translate(exc, self.filename)
 
 
 __all__ = [
