@@ -33,15 +33,17 @@ SKIP_LIMIT = 256 * 1024
 
 
 class RangedReader(io.RawIOBase):
-    """A remote object as a seekable stream: seeking re-opens it with a ranged GET.
+    """A remote object as a seekable stream: seeking re-opens it with a ranged GET (a seek to
+    where it is does nothing, one a short way forward reads through the open body).
 
     Object-store backends subclass it: :meth:`open_body` starts a GET at ``start`` and sets
-    ``body`` (anything with ``read(n)`` and ``close()``) and, if unknown, ``size`` and ``etag``.
-    Reads go straight to the body (no extra buffer), so ``serve`` answers a Range request by
-    reading only that range.
+    ``body`` (anything with ``read(n)`` and ``close()``) and, if unknown, ``size`` and ``etag``;
+    :meth:`attach` hands it the body of a GET already made (serving's, maybe ranged). Reads go
+    straight to the body (no extra buffer), so ``serve`` answers a Range request by reading
+    only that range.
 
-    ``etag`` is the version being read: given (from a HEAD) or set by the first GET, every later
-    GET requires it (``If-Match``), and one that fails its precondition raises
+    ``etag`` is the version being read: given (from a HEAD or serving's GET) or set by the first
+    GET, every later GET requires it (``If-Match``), and one that fails its precondition raises
     :meth:`replaced`: a stream never mixes two versions of an object.
     """
 
