@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from werkzeug.http import parse_date
 
 import flask_fs as fs
-from flask_fs.serving import is_active
+from flask_fs.serving import Conditions, is_active, store_conditions, store_range
 
 
 def _files(app: Flask) -> fs.Storage:
@@ -90,3 +91,49 @@ def test_a_cache_control_that_is_not_a_header_value_is_refused(app: Flask, value
     app.config["FILES_FS_CACHE_CONTROL"] = value
     with pytest.raises(fs.errors.ConfigurationError, match="'files': CACHE_CONTROL must be"):
         fs.init_app(app, fs.Storage("files"))
+
+
+DATE = "Wed, 21 Oct 2015 07:28:00 GMT"
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"If-None-Match": 'W/"a"'}, {"if_none_match": '"a"'}),  # a weak comparison
+        ({"If-None-Match": '"a", "b"', "If-Modified-Since": DATE}, {}),  # the date is overridden
+        ({"If-None-Match": "*"}, {}),
+        ({"If-Modified-Since": DATE}, {"if_modified_since": parse_date(DATE)}),
+        ({"If-Match": '"a"'}, {"if_match": '"a"'}),
+        ({"If-Match": '"a", W/"b"'}, {"if_match": '"a"'}),  # a weak tag never matches If-Match
+        ({"If-Match": 'W/"a"', "If-Unmodified-Since": DATE}, {}),
+        ({"If-Unmodified-Since": DATE}, {"if_unmodified_since": parse_date(DATE)}),
+    ],
+)
+def test_the_preconditions_a_store_is_asked(
+    app: Flask, headers: dict[str, str], expected: dict[str, object]
+) -> None:
+    """One ETag each, which every store compares as werkzeug does; nothing it could get wrong."""
+    with app.test_request_context(headers=headers):
+        assert store_conditions() == Conditions(**expected)  # type: ignore[arg-type]
+    with app.test_request_context(method="POST", headers=headers):
+        assert store_conditions() == Conditions()
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "expected"),
+    [
+        ("GET", {"Range": "bytes=0-9"}, "bytes=0-9"),
+        ("GET", {"Range": "bytes=-5"}, "bytes=-5"),
+        ("GET", {"Range": "bytes=10-"}, "bytes=10-"),
+        ("GET", {"Range": "bytes=0-9", "If-Range": '"a"'}, None),
+        ("GET", {"Range": "bytes=0-9,20-29"}, None),
+        ("GET", {"Range": "items=0-9"}, None),
+        ("GET", {"Range": "bytes=9-0"}, None),
+        ("HEAD", {"Range": "bytes=0-9"}, None),
+    ],
+)
+def test_the_range_a_store_is_asked(
+    app: Flask, method: str, headers: dict[str, str], expected: str | None
+) -> None:
+    with app.test_request_context(method=method, headers=headers):
+        assert store_range() == expected

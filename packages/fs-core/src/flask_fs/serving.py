@@ -182,7 +182,10 @@ def store_conditions() -> Conditions:
     would: an ``If-Match`` or ``If-None-Match`` of one ETag (a weak one made strong for
     ``If-None-Match``, which compares weakly), a date only when no ETag condition replaces it
     (RFC 9110, 13.2.2). A list of ETags, ``*``, or a weak tag in ``If-Match`` is left out (and
-    so is the date it overrides): the store sends the file and the response decides."""
+    so is the date it overrides): the store sends the file and the response decides. Only a
+    GET's: :func:`make_conditional` answers no other method's."""
+    if request.method != "GET":
+        return Conditions()
     if_match, if_none_match = request.if_match, request.if_none_match
     return Conditions(
         if_match=_single_tag(if_match, weak=False) if if_match else None,
