@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from werkzeug.http import parse_date
 
 import flask_fs as fs
-from flask_fs.serving import is_active
+from flask_fs.serving import Conditions, is_active, store_conditions, store_range
 
 
 def _files(app: Flask) -> fs.Storage:
@@ -58,3 +59,81 @@ def test_init_app_twice_registers_one_blueprint(app: Flask) -> None:
 )
 def test_active_types(mime: str | None, active: bool) -> None:
     assert is_active(mime) is active
+
+
+def test_cache_control_is_werkzeugs_unless_set(app: Flask) -> None:
+    """Unset, served files keep werkzeug's ``no-cache``; ``FS_CACHE_CONTROL`` is every storage's,
+    ``{NAME}_FS_CACHE_CONTROL`` one storage's."""
+    app.config["FS_SERVE"] = True
+    _files(app)
+    assert app.test_client().get("/files/a.txt").headers["Cache-Control"] == "no-cache"
+
+
+def test_cache_control_global_and_per_storage(app: Flask) -> None:
+    app.config.update(
+        FS_SERVE=True,
+        FS_CACHE_CONTROL="public, max-age=600",
+        MORE_FS_CACHE_CONTROL="private, max-age=5",
+    )
+    more = fs.Storage("more")
+    fs.init_app(app, more)
+    _files(app)
+    with app.app_context():
+        more.write("b.txt", b"b")
+    client = app.test_client()
+    assert client.get("/files/a.txt").headers["Cache-Control"] == "public, max-age=600"
+    assert client.get("/more/b.txt").headers["Cache-Control"] == "private, max-age=5"
+    assert "max-age" not in client.get("/files/missing.txt").headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("value", [3600, "max-age=1\r\nSet-Cookie: x=1"])
+def test_a_cache_control_that_is_not_a_header_value_is_refused(app: Flask, value: object) -> None:
+    app.config["FILES_FS_CACHE_CONTROL"] = value
+    with pytest.raises(fs.errors.ConfigurationError, match="'files': CACHE_CONTROL must be"):
+        fs.init_app(app, fs.Storage("files"))
+
+
+DATE = "Wed, 21 Oct 2015 07:28:00 GMT"
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"If-None-Match": 'W/"a"'}, {"if_none_match": '"a"'}),  # a weak comparison
+        ({"If-None-Match": '"a", "b"', "If-Modified-Since": DATE}, {}),  # the date is overridden
+        ({"If-None-Match": "*"}, {}),
+        ({"If-Modified-Since": DATE}, {"if_modified_since": parse_date(DATE)}),
+        ({"If-Match": '"a"'}, {"if_match": '"a"'}),
+        ({"If-Match": '"a", W/"b"'}, {"if_match": '"a"'}),  # a weak tag never matches If-Match
+        ({"If-Match": 'W/"a"', "If-Unmodified-Since": DATE}, {}),
+        ({"If-Unmodified-Since": DATE}, {"if_unmodified_since": parse_date(DATE)}),
+    ],
+)
+def test_the_preconditions_a_store_is_asked(
+    app: Flask, headers: dict[str, str], expected: dict[str, object]
+) -> None:
+    """One ETag each, which every store compares as werkzeug does; nothing it could get wrong."""
+    with app.test_request_context(headers=headers):
+        assert store_conditions() == Conditions(**expected)  # type: ignore[arg-type]
+    with app.test_request_context(method="POST", headers=headers):
+        assert store_conditions() == Conditions()
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "expected"),
+    [
+        ("GET", {"Range": "bytes=0-9"}, "bytes=0-9"),
+        ("GET", {"Range": "bytes=-5"}, "bytes=-5"),
+        ("GET", {"Range": "bytes=10-"}, "bytes=10-"),
+        ("GET", {"Range": "bytes=0-9", "If-Range": '"a"'}, None),
+        ("GET", {"Range": "bytes=0-9,20-29"}, None),
+        ("GET", {"Range": "items=0-9"}, None),
+        ("GET", {"Range": "bytes=9-0"}, None),
+        ("HEAD", {"Range": "bytes=0-9"}, None),
+    ],
+)
+def test_the_range_a_store_is_asked(
+    app: Flask, method: str, headers: dict[str, str], expected: str | None
+) -> None:
+    with app.test_request_context(method=method, headers=headers):
+        assert store_range() == expected

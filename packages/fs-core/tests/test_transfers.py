@@ -11,6 +11,7 @@ import pytest
 
 from flask_fs.errors import FileExists
 from flask_fs.transfers import (
+    SKIP_LIMIT,
     HashingReader,
     PipeUpload,
     RangedReader,
@@ -93,18 +94,37 @@ class BytesRemote(RangedReader):
 
 
 def test_ranged_reader_reads_seeks_and_reopens_only_when_needed() -> None:
-    remote = BytesRemote(bytes(range(100)))
-    assert remote.read(10) == bytes(range(10))
-    assert remote.read(5) == bytes(range(10, 15))
+    data = bytes(range(256)) * (SKIP_LIMIT // 128)  # twice the skip limit
+    remote = BytesRemote(data)
+    assert remote.read(10) == data[:10]
+    assert remote.read(5) == data[10:15]
     assert remote.gets == [0]
-    assert remote.seek(90) == 90
-    assert remote.read() == bytes(range(90, 100))
-    assert remote.gets == [0, 90]
+    assert remote.seek(15) == 15  # where it is: nothing to do
+    assert remote.seek(90) == 90  # a short way forward: read through the open body
+    assert remote.read(10) == data[90:100]
+    assert remote.gets == [0]
+    assert remote.seek(len(data) - 10) == len(data) - 10  # far: another GET
+    assert remote.read() == data[-10:]
+    assert remote.gets == [0, len(data) - 10]
     assert remote.read(1) == b""
-    assert remote.seek(-5, io.SEEK_END) == 95
-    assert remote.read() == bytes(range(95, 100))
+    assert remote.seek(-5, io.SEEK_END) == len(data) - 5  # backwards: another GET
+    assert remote.read() == data[-5:]
+    assert remote.gets == [0, len(data) - 10, len(data) - 5]
     buffered = io.BufferedReader(BytesRemote(b"abc\ndef\n"))
     assert buffered.readlines() == [b"abc\n", b"def\n"]
+
+
+def test_an_attached_range_is_read_then_the_rest_is_another_get() -> None:
+    data = bytes(range(100))
+    remote = BytesRemote(data)
+    remote.size = len(data)
+    remote.attach(io.BytesIO(data[20:30]), 20, 10)  # a ranged GET's body
+    assert remote.tell() == 20
+    assert remote.seek(20) == 20  # werkzeug's range wrapper seeks to the start: no GET
+    assert remote.read(100) == data[20:30]
+    assert remote.gets == []
+    assert remote.read(5) == data[30:35]  # past the range: the object again, from there
+    assert remote.gets == [30]
 
 
 def test_hashing_reader_hashes_a_source_read_whole_and_in_order() -> None:

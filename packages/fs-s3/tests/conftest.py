@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from flask_fs.testing.faults import FaultProxy, fault_proxy
 
 BUCKET = "flask-fs-tests"
 
@@ -86,3 +89,11 @@ def count_requests(storage: Any, action: Callable[[], Any]) -> int:
 def count_s3_requests() -> Callable[[Any, Callable[[], Any]], int]:
     """:func:`count_requests`: ``count(storage, action)``."""
     return count_requests
+
+
+@pytest.fixture
+def proxy(s3_settings: dict[str, Any]) -> Iterator[FaultProxy]:
+    """A proxy in front of the S3 server under test (it counts requests, and loses some)."""
+    address = urlsplit(s3_settings["ENDPOINT"])
+    with fault_proxy((address.hostname or "127.0.0.1", address.port or 80)) as proxy:
+        yield proxy

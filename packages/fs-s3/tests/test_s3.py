@@ -20,6 +20,7 @@ import flask_fs as fs
 from flask_fs.backends.s3 import S3Backend
 from flask_fs.errors import BackendError, ConfigurationError, FileExists
 from flask_fs.testing import temporary_storage
+from flask_fs.testing.faults import FaultProxy
 
 MiB = 1024 * 1024
 BUCKET = "flask-fs-tests"  # the bucket fixture's
@@ -250,9 +251,18 @@ def test_signed_urls(s3_settings: dict[str, Any]) -> None:
             assert response.read() == b"signed content"
 
 
-def test_serve_can_redirect_to_a_signed_url(s3_settings: dict[str, Any]) -> None:
-    with temporary_storage("s3", s3_settings, "s3test", SERVE_REDIRECT=True) as storage:
+def test_serve_can_redirect_to_a_signed_url(s3_settings: dict[str, Any], proxy: FaultProxy) -> None:
+    """Without asking the server anything, nor a Cache-Control that would outlive the URL."""
+    settings = {**s3_settings, "ENDPOINT": f"http://{proxy.address}"}
+    with temporary_storage(
+        "s3", settings, "s3test", SERVE_REDIRECT=True, CACHE_CONTROL="max-age=86400"
+    ) as storage:
         storage.write("a.txt", b"x")
+        proxy.clear()
         response = storage.serve("a.txt")
         assert response.status_code == 302
         assert "a.txt" in response.headers["Location"]
+        assert proxy.requests() == []
+        assert "max-age" not in response.headers.get("Cache-Control", "")
+        with urllib.request.urlopen(response.headers["Location"], timeout=10) as served:
+            assert served.read() == b"x"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,19 +11,11 @@ import pytest
 
 import flask_fs as fs
 from flask_fs.testing import temporary_storage
-from flask_fs.testing.faults import FaultProxy, fault_proxy
+from flask_fs.testing.faults import FaultProxy
 
 BUCKET = "flask-fs-tests"  # the bucket fixture's
 #: Servers without object tagging (checksums of other tools' objects are then computed each time).
 NO_TAGGING = {"swift-s3api"}
-
-
-@pytest.fixture
-def proxy(s3_settings: dict[str, Any]) -> Iterator[FaultProxy]:
-    """A proxy in front of the S3 server under test."""
-    address = urlsplit(s3_settings["ENDPOINT"])
-    with fault_proxy((address.hostname or "127.0.0.1", address.port or 80)) as proxy:
-        yield proxy
 
 
 def test_a_lost_reply_to_a_create_is_not_a_file_exists(
@@ -97,3 +88,31 @@ def test_a_checksum_computed_after_the_fact_is_remembered_for_that_version(
         )
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"second", **tags)  # old tags copied along
         assert storage.metadata("foreign.txt")["checksum"] == f"sha256:{second}"
+
+
+@pytest.mark.parametrize("size", [1024, 6 * 1024 * 1024])  # one PutObject, a multipart upload
+def test_a_create_only_stream_sends_no_head_first_and_keeps_an_existing_file(
+    s3_settings: dict[str, Any], proxy: FaultProxy, size: int
+) -> None:
+    """The server refuses the existing name when the upload is published (If-None-Match):
+    close() raises FileExists, the file is intact, and no HEAD went before the upload."""
+    settings = {
+        **s3_settings,
+        "ENDPOINT": f"http://{proxy.address}",
+        "MULTIPART_THRESHOLD": 5 * 1024 * 1024,
+        "MULTIPART_CHUNKSIZE": 5 * 1024 * 1024,
+    }
+    with temporary_storage("s3", settings, "stream") as storage:
+        prefix = storage.backend.key_prefix  # type: ignore[attr-defined]
+        storage.write("taken.bin", b"old")
+        proxy.clear()
+        with pytest.raises(fs.errors.FileExists), storage.open("taken.bin", "xb") as f:
+            f.write(b"x" * size)
+        assert storage.read("taken.bin") == b"old"
+        sent = proxy.requests(f"/{prefix}taken.bin")
+        assert not sent[0].startswith("HEAD"), sent
+        with storage.open("new.bin", "xb") as f:
+            f.write(b"y" * size)
+        assert storage.read("new.bin") == b"y" * size
+        heads = [line for line in proxy.requests(f"/{prefix}new.bin") if line.startswith("HEAD")]
+        assert heads == [], heads

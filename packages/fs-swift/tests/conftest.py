@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from swiftclient.client import Connection
+
+from flask_fs.testing.faults import FaultProxy, fault_proxy
 
 CONTAINER = "flask-fs-tests"
 
@@ -62,3 +65,12 @@ def count_requests(storage: Any, action: Callable[[], Any]) -> int:
 def count_swift_requests() -> Callable[[Any, Callable[[], Any]], int]:
     """:func:`count_requests`: ``count(storage, action)``."""
     return count_requests
+
+
+@pytest.fixture
+def proxy(swift_settings: dict[str, Any]) -> Iterator[FaultProxy]:
+    """A proxy in front of the Swift server (whose storage URL then points at the proxy too):
+    it counts requests."""
+    address = urlsplit(swift_settings["AUTHURL"])
+    with fault_proxy((address.hostname or "127.0.0.1", address.port or 80)) as proxy:
+        yield proxy

@@ -1,16 +1,16 @@
 """The configuration cascade: from the Flask config to one storage's settings.
 
 Lowest precedence first: the backend's declared defaults, then global keys (``FS_URL``,
-``FS_ROOT``, ``FS_ALLOW``, ``FS_DENY``, ``FS_CHECK_FOLDERS``), then backend-level keys
-``FS_{BACKEND}_{KEY}``, then storage-level keys ``{NAME}_FS_{KEY}``. Global and backend-level
-``URL`` and ``ROOT`` are parents: a storage gets ``{url}/{name}/`` and ``{root}/{name}``;
-storage-level values are used as they are.
+``FS_ROOT``, ``FS_ALLOW``, ``FS_DENY``, ``FS_CHECK_FOLDERS``, ``FS_CACHE_CONTROL``), then
+backend-level keys ``FS_{BACKEND}_{KEY}``, then storage-level keys ``{NAME}_FS_{KEY}``.
+Global and backend-level ``URL`` and ``ROOT`` are parents: a storage gets ``{url}/{name}/``
+and ``{root}/{name}``; storage-level values are used as they are.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Flask
@@ -30,7 +30,8 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
 }
 
 #: Storage-level keys that fs-core itself reads, whatever the backend.
-CORE_KEYS = frozenset({"backend", "url", "allow", "deny", "check_folders"})
+CORE_KEYS = frozenset({"backend", "url", "allow", "deny", "check_folders", "cache_control"})
+
 #: Keys given as parents (a folder or URL under which each storage gets its own).
 PARENT_KEYS = ("url", "root")
 
@@ -125,10 +126,30 @@ def resolve_config(
     result.setdefault("url", None)
     result.setdefault("allow", cfg.get("FS_ALLOW") or ())  # the global FS_ALLOW / FS_DENY
     result.setdefault("deny", cfg.get("FS_DENY") or ())
-    check = result.get("check_folders")
-    check = cfg.get("FS_CHECK_FOLDERS") if check is None else check
-    result["check_folders"] = (
-        None if check is None else coerce(storage_name, "check_folders", check, bool)
-    )
+    for key, check in _GLOBAL_CORE_KEYS.items():  # unset: the global FS_{KEY}, else None
+        value = result.get(key)
+        value = cfg.get(f"FS_{key.upper()}") if value is None else value
+        result[key] = None if value is None else check(storage_name, key, value)
     result["backend"] = backend_name
     return Config(apply_settings(storage_name, backend_settings, result))
+
+
+def _bool(storage: str, key: str, value: Any) -> bool:
+    return bool(coerce(storage, key, value, bool))
+
+
+def _header_value(storage: str, key: str, value: Any) -> str:
+    """A header value: a str on one line."""
+    if not isinstance(value, str) or "\r" in value or "\n" in value:
+        raise ConfigurationError(
+            f"storage {storage!r}: {key.upper()} must be a header value on one line, such as "
+            f"'public, max-age=3600', not {value!r}"
+        )
+    return value
+
+
+#: Core keys that a global ``FS_{KEY}`` gives every storage, and how their values are checked.
+_GLOBAL_CORE_KEYS: dict[str, Callable[[str, str, Any], Any]] = {
+    "check_folders": _bool,
+    "cache_control": _header_value,
+}

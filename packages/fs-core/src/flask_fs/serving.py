@@ -11,13 +11,16 @@ werkzeug (``request.if_match``, ``request.range``...), ranged bodies are werkzeu
 
 from __future__ import annotations
 
+import io
 import mimetypes
 import posixpath
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
 from flask import request, send_file
-from werkzeug.datastructures import Range
+from werkzeug.datastructures import ETags, Range
+from werkzeug.http import http_date, quote_etag
 from werkzeug.wrappers import Response
 
 DEFAULT_MIME = "application/octet-stream"
@@ -47,7 +50,25 @@ def send_stream(
 ) -> Response:
     """A streamed, conditional, range-capable response for an open binary stream (inline:
     :func:`harden` makes active content an attachment)."""
-    response = send_file(
+    response = _file_response(stream, name, mime, etag, modified)
+    response.content_length = size
+    return make_conditional(response, size)
+
+
+def send_status(
+    status: int, *, name: str, mime: str, etag: str | None, modified: datetime | None
+) -> Response:
+    """A 304 or 412 decided already (by a store that answered the request's preconditions):
+    the headers of the file, no body."""
+    response = _file_response(io.BytesIO(), name, mime, etag, modified)
+    response.status_code = status
+    return response
+
+
+def _file_response(
+    stream: IO[bytes], name: str, mime: str, etag: str | None, modified: datetime | None
+) -> Response:
+    return send_file(
         stream,
         mimetype=mime,
         conditional=False,
@@ -56,8 +77,6 @@ def send_stream(
         max_age=None,
         download_name=posixpath.basename(name),
     )
-    response.content_length = size
-    return make_conditional(response, size)
 
 
 def make_conditional(response: Response, size: int) -> Response:
@@ -79,9 +98,13 @@ def make_conditional(response: Response, size: int) -> Response:
 
 
 def _precondition_status(response: Response) -> int | None:
-    """412 or 304 when a precondition of the request says so (RFC 9110, 13.2.2), else None."""
-    etag = response.get_etag()[0] or ""
-    modified = response.last_modified
+    return precondition_status(response.get_etag()[0], response.last_modified)
+
+
+def precondition_status(etag: str | None, modified: datetime | None) -> int | None:
+    """412 or 304 when a precondition of the request says so of a file with this ETag
+    (unquoted) and modification time (RFC 9110, 13.2.2), else None."""
+    etag = etag or ""
     if_match, if_none_match = request.if_match, request.if_none_match
     if if_match:
         if not (if_match.star_tag or if_match.contains(etag)):  # a strong comparison
@@ -111,14 +134,98 @@ def _range_environ(size: int) -> dict[str, Any]:
     left out when it is to be ignored, a suffix longer than the file made the whole file."""
     environ = {k: v for k, v in request.environ.items() if k not in _PRECONDITIONS}
     environ.pop("HTTP_RANGE", None)
-    wanted = request.range  # None when absent or malformed
-    if wanted is None or wanted.units != "bytes" or len(wanted.ranges) != 1:
+    wanted = _single_range()
+    if wanted is None:
         return environ  # ignored (RFC 9110, 14.2): the whole file, 200
     start, stop = wanted.ranges[0]
     if stop is None and start < 0 and -start > size:  # bytes=-N with N > size (14.1.2)
         wanted = Range("bytes", [(0, None)])
     environ["HTTP_RANGE"] = wanted.to_header()
     return environ
+
+
+def _single_range() -> Range | None:
+    """The request's Range if it is one range of bytes; ``None`` when it has none, or one to
+    ignore (malformed, of another unit or of several ranges)."""
+    wanted = request.range  # None when absent or malformed
+    if wanted is None or wanted.units != "bytes" or len(wanted.ranges) != 1:
+        return None
+    return wanted
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """The preconditions of a request, as passed on to a store (see :func:`store_conditions`):
+    each ETag a single strong tag, quoted; the dates as the request gave them."""
+
+    if_match: str | None = None
+    if_none_match: str | None = None
+    if_modified_since: datetime | None = None
+    if_unmodified_since: datetime | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The conditions as HTTP request headers."""
+        headers = {}
+        if self.if_match:
+            headers["If-Match"] = self.if_match
+        if self.if_none_match:
+            headers["If-None-Match"] = self.if_none_match
+        if self.if_modified_since:
+            headers["If-Modified-Since"] = http_date(self.if_modified_since)
+        if self.if_unmodified_since:
+            headers["If-Unmodified-Since"] = http_date(self.if_unmodified_since)
+        return headers
+
+
+def store_conditions() -> Conditions:
+    """The request's preconditions in the form every store answers as :func:`make_conditional`
+    would: an ``If-Match`` or ``If-None-Match`` of one ETag (a weak one made strong for
+    ``If-None-Match``, which compares weakly), a date only when no ETag condition replaces it
+    (RFC 9110, 13.2.2). A list of ETags, ``*``, or a weak tag in ``If-Match`` is left out (and
+    so is the date it overrides): the store sends the file and the response decides. Only a
+    GET's: :func:`make_conditional` answers no other method's."""
+    if request.method != "GET":
+        return Conditions()
+    if_match, if_none_match = request.if_match, request.if_none_match
+    return Conditions(
+        if_match=_single_tag(if_match, weak=False) if if_match else None,
+        if_none_match=_single_tag(if_none_match, weak=True) if if_none_match else None,
+        if_unmodified_since=None if if_match else request.if_unmodified_since,
+        if_modified_since=None if if_none_match else request.if_modified_since,
+    )
+
+
+def _single_tag(etags: ETags, weak: bool) -> str | None:
+    if etags.star_tag:
+        return None
+    tags = etags.as_set(include_weak=weak)  # a weak tag never matches If-Match
+    if len(tags) != 1:
+        return None
+    return quote_etag(next(iter(tags)))
+
+
+def store_range() -> str | None:
+    """The ``Range`` header to pass on to a store, so that it sends only the bytes served: the
+    request's, when it is a GET of one range of bytes without ``If-Range`` (else ``None``: the
+    whole object, and :func:`make_conditional` decides). A suffix longer than the object is
+    the whole object at the store too."""
+    if request.method != "GET" or "If-Range" in request.headers:
+        return None
+    wanted = _single_range()
+    return None if wanted is None else wanted.to_header()
+
+
+#: What a ``CACHE_CONTROL`` setting applies to: a file served, whole or in part, or unchanged.
+CACHEABLE = frozenset({200, 206, 304})
+
+
+def set_cache_control(response: Response, value: str | None) -> Response:
+    """Give ``response`` the storage's ``Cache-Control`` (its ``CACHE_CONTROL`` setting) when it
+    serves the file (200, 206, 304); ``None`` leaves werkzeug's (``no-cache``). Redirects to
+    signed URLs keep none: a cached redirect would outlive its signature."""
+    if value is not None and response.status_code in CACHEABLE:
+        response.headers["Cache-Control"] = value
+    return response
 
 
 def harden(response: Response) -> Response:

@@ -30,7 +30,7 @@ from .extension import configure_storage
 from .extensions import DEFAULTS, Extensions, contains_extension, normalize_extensions
 from .folders import check_folders
 from .names import clean_filename, extension_of, join_name, validate_name, validate_prefix
-from .serving import harden
+from .serving import harden, set_cache_control
 from .state import ConfiguredStorage, get_state
 
 if TYPE_CHECKING:
@@ -313,13 +313,15 @@ class Storage:
 
     @_wrap_os_errors
     def serve(self, filename: str) -> Response:
-        """A response serving the file (Range, ETag and Last-Modified aware).
+        """A response serving the file (Range, ETag and Last-Modified aware), with the
+        storage's ``CACHE_CONTROL`` if it has one.
 
         Needs a request context: ranges and conditional headers come from the request.
         """
         if not has_request_context():
             raise FSError(f"storage {self.name!r}: serve() needs a request context")
-        return harden(self.backend.serve(validate_name(filename)))
+        response = harden(self.backend.serve(validate_name(filename)))
+        return set_cache_control(response, self.config.get("cache_control"))
 
     # -- copies --------------------------------------------------------------------------------
 

@@ -27,16 +27,23 @@ class ReplacedWhileRead(FileNotFound):
     rather than go on with another version's bytes."""
 
 
+#: A forward seek of at most this many bytes reads through the open body rather than
+#: starting another GET.
+SKIP_LIMIT = 256 * 1024
+
+
 class RangedReader(io.RawIOBase):
-    """A remote object as a seekable stream: seeking re-opens it with a ranged GET.
+    """A remote object as a seekable stream: seeking re-opens it with a ranged GET (a seek to
+    where it is does nothing, one a short way forward reads through the open body).
 
     Object-store backends subclass it: :meth:`open_body` starts a GET at ``start`` and sets
-    ``body`` (anything with ``read(n)`` and ``close()``) and, if unknown, ``size`` and ``etag``.
-    Reads go straight to the body (no extra buffer), so ``serve`` answers a Range request by
-    reading only that range.
+    ``body`` (anything with ``read(n)`` and ``close()``) and, if unknown, ``size`` and ``etag``;
+    :meth:`attach` hands it the body of a GET already made (serving's, maybe ranged). Reads go
+    straight to the body (no extra buffer), so ``serve`` answers a Range request by reading
+    only that range.
 
-    ``etag`` is the version being read: given (from a HEAD) or set by the first GET, every later
-    GET requires it (``If-Match``), and one that fails its precondition raises
+    ``etag`` is the version being read: given (from a HEAD or serving's GET) or set by the first
+    GET, every later GET requires it (``If-Match``), and one that fails its precondition raises
     :meth:`replaced`: a stream never mixes two versions of an object.
     """
 
@@ -46,6 +53,8 @@ class RangedReader(io.RawIOBase):
         self.etag = etag
         self.position = 0
         self.body: Any = None
+        #: Where ``body`` ends when it is a range of the object (``None``: at the end).
+        self.body_end: int | None = None
 
     def replaced(self, filename: str, storage: str) -> ReplacedWhileRead:
         """The error of a GET whose ``If-Match`` failed: another version is there now."""
@@ -54,6 +63,12 @@ class RangedReader(io.RawIOBase):
     def open_body(self, start: int) -> None:
         """Start reading the object at byte ``start``."""
         raise NotImplementedError
+
+    def attach(self, body: Any, start: int, length: int) -> None:
+        """Read from ``body``, the ``length`` bytes from ``start`` that a GET already opened
+        (e.g. a ranged one): reads past them, and seeks elsewhere, open the object again."""
+        self._close_body()
+        self.body, self.position, self.body_end = body, start, start + length
 
     def read_body(self, size: int | None) -> bytes:
         """Read from ``body`` (override to translate the client's errors)."""
@@ -68,6 +83,8 @@ class RangedReader(io.RawIOBase):
     def read(self, size: int | None = -1) -> bytes:
         if self.size is not None and self.position >= self.size:
             return b""
+        if self.body_end is not None and self.position >= self.body_end:
+            self._close_body()  # the end of an attached range: the rest is another GET
         if self.body is None:
             self.open_body(self.position)
         data = self.read_body(None if size is None or size < 0 else size)
@@ -86,10 +103,23 @@ class RangedReader(io.RawIOBase):
             if self.size is None:
                 self.open_body(0)
             offset += self.size or 0
+        if 0 < offset - self.position <= SKIP_LIMIT and self.body is not None:
+            self._skip(offset - self.position)  # cheaper than another request
         if offset != self.position:
             self._close_body()
             self.position = max(offset, 0)
         return self.position
+
+    def _skip(self, count: int) -> None:
+        """Read ``count`` bytes of the open body and drop them (fewer at its end)."""
+        end = self.position + count
+        if self.body_end is not None:
+            end = min(end, self.body_end)
+        while self.position < end:
+            data = self.read_body(min(end - self.position, CHUNK_SIZE))
+            if not data:
+                return
+            self.position += len(data)
 
     def tell(self) -> int:
         return self.position
@@ -98,6 +128,7 @@ class RangedReader(io.RawIOBase):
         if self.body is not None:
             self.body.close()
             self.body = None
+        self.body_end = None
 
     def close(self) -> None:
         self._close_body()

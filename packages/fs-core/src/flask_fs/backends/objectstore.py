@@ -6,6 +6,9 @@ asks ``_initiate_upload``/``_upload_chunk``/``_fetch_range`` of s3fs and gcsfs):
 
 - ``head_object``: an object's :class:`ObjectInfo` (one HEAD);
 - ``get_object``: a GET from byte ``start``, requiring ``etag`` when given (``If-Match``);
+- ``fetch_object``: the GET that serves a file, passing on the request's ``Range`` and
+  preconditions, the whole object's headers in its answer (by default a HEAD, and the GET
+  when the body is read);
 - ``put_object``: bytes in one request, with metadata, create-only or not;
 - ``upload_stream``: a streamed upload (multipart, segments...), create-only or not;
 - ``annotate``: attach key/values to an object after it is written (tags, a metadata POST);
@@ -23,8 +26,8 @@ What the pipeline does with them:
   ``put_object`` carrying its SHA-256; anything larger is one ``upload_stream`` of a
   ``HashingReader`` (``save``) or a :class:`~flask_fs.transfers.PipeUpload`
   (``open(name, "wb")``), the SHA-256 attached after.
-- ``overwrite=False``: ``open_write`` answers early when the name exists; the store enforces it
-  (``create_only=True``: ``If-None-Match: *``); create-only writes of a name run one at a time in
+- ``overwrite=False``: the store enforces it (``create_only=True``: ``If-None-Match: *``), when
+  the write is published (no HEAD before it); create-only writes of a name run one at a time in
   this process (:func:`~flask_fs.transfers.claim_name`); a refused precondition is
   :class:`~flask_fs.errors.FileExists`. A create-only write stores a token (``write-id``) in
   the object's metadata: when the reply to it was lost and the client's retry was refused, an
@@ -32,9 +35,11 @@ What the pipeline does with them:
 - Checksums: stored at write time; for an object written by another tool, computed once from
   the version a HEAD describes and remembered with that version's ETag (``sha256`` and
   ``sha256-etag`` annotations), trusted only while the ETag matches.
-- Reads are :class:`ObjectReader`\\ s, seekable and bound to one version (``If-Match``); serving
-  takes its headers from one HEAD and pins the body to its ETag (it never hashes), or redirects
-  to a signed URL (``SERVE_REDIRECT``).
+- Reads are :class:`ObjectReader`\\ s, seekable and bound to one version (``If-Match``).
+- Serving is one request (:meth:`ObjectStoreBackend.serve`): a GET (``fetch_object``) that
+  passes on the ``Range`` and preconditions, whose answer gives the headers and a body pinned
+  to its ETag (it never hashes); a HEAD for a HEAD; none for a redirect to a signed URL
+  (``SERVE_REDIRECT``).
 - Errors are mapped once: missing is :class:`~flask_fs.errors.FileNotFound`, a refused
   precondition :class:`~flask_fs.errors.FileExists`, anything else a
   :class:`~flask_fs.errors.BackendError` naming the storage, where it is, and the cause.
@@ -53,11 +58,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, cast
 
+from flask import request
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_content_range_header, parse_date, unquote_etag
 
 from .. import streams
 from ..errors import BackendError, FileExists, FileNotFound, FSError
-from ..serving import guess_mime, send_stream
+from ..serving import (
+    Conditions,
+    guess_mime,
+    precondition_status,
+    send_status,
+    send_stream,
+    store_conditions,
+    store_range,
+)
 from ..settings import Setting
 from ..streams import sha256_hex
 from ..transfers import HashingReader, PipeUpload, RangedReader, claim_name, read_ahead
@@ -102,6 +118,42 @@ class ObjectBody(NamedTuple):
     body: Any  #: anything with ``read(n)`` and ``close()``
     length: int  #: bytes from ``start`` to the end of the object
     etag: str | None  #: the version read
+
+
+class ObjectAnswer(NamedTuple):
+    """The answer to :meth:`ObjectStoreBackend.fetch_object`."""
+
+    #: 200 (the whole object), 206 (a range of it), 304, 412 or 416 (no body)
+    status: int
+    #: the whole object, for a 200 or 206 (its size is the object's, not the body's)
+    info: ObjectInfo | None = None
+    #: the body of a 200 or 206, anything with ``read(n)`` and ``close()`` (``None``: not
+    #: fetched yet)
+    body: Any = None
+    start: int = 0  #: the first byte of ``body``
+    length: int = 0  #: how many bytes ``body`` holds
+    etag: str | None = None  #: the ETag a 304 or 412 carried, if any
+    modified: datetime | None = None  #: the Last-Modified a 304 or 412 carried, if any
+
+    @classmethod
+    def refused(cls, status: int, headers: Mapping[str, str]) -> ObjectAnswer:
+        """A 304, 412 or 416, with the validators its HTTP ``headers`` carried."""
+        lower = {key.lower(): value for key, value in headers.items()}
+        return cls(status, etag=lower.get("etag"), modified=parse_date(lower.get("last-modified")))
+
+
+def body_extent(length: int, content_range: str | None) -> tuple[int, int]:
+    """``(start, size)`` of a GET's body of ``length`` bytes: where it starts and the whole
+    object's size, read from its ``Content-Range`` (a 206), else the body is the whole object.
+
+    :raises ValueError: for a ``Content-Range`` that does not say both.
+    """
+    if content_range is None:
+        return 0, length
+    parsed = parse_content_range_header(content_range)
+    if parsed is None or parsed.start is None or parsed.length is None:
+        raise ValueError(f"the store answered a malformed Content-Range {content_range!r}")
+    return parsed.start, parsed.length
 
 
 class Leftover(NamedTuple):
@@ -160,6 +212,22 @@ class ObjectStoreBackend(BaseBackend):
     @abstractmethod
     def get_object(self, filename: str, start: int, etag: str | None) -> ObjectBody:
         """A GET from byte ``start`` to the end; with ``etag``, only of that version (If-Match)."""
+
+    def fetch_object(
+        self, filename: str, byte_range: str | None, conditions: Conditions
+    ) -> ObjectAnswer:
+        """The GET that serves a file: with ``byte_range`` (a ``Range`` header value, one range
+        of bytes, a suffix maybe) and ``conditions`` (``If-Match``... see
+        :class:`~flask_fs.serving.Conditions`) passed on, so that a 206 moves only its bytes
+        and a 304 none. Answer what the store answered: 200 or 206 with the whole object's
+        :class:`ObjectInfo` and the body, or 304, 412, 416 (:meth:`ObjectAnswer.refused`);
+        a missing object is a client error, as for :meth:`head_object`.
+
+        The default passes nothing on: the answer is a :meth:`head_object`, and the body a
+        :meth:`get_object` when it is read (two requests, the preconditions and the range
+        answered from the HEAD's headers).
+        """
+        return ObjectAnswer(200, self.head_object(filename))
 
     @abstractmethod
     def put_object(
@@ -355,7 +423,8 @@ class ObjectStoreBackend(BaseBackend):
     # -- writing -------------------------------------------------------------------------------
 
     def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
-        self.refuse_existing(filename, overwrite)  # early answer; the server enforces it
+        # No early answer for create-only (a HEAD before every stream): the store refuses an
+        # existing name when the upload is published, and close() raises FileExists.
         upload = PipeUpload(
             lambda reader: self._upload(reader, filename, overwrite),
             lambda digest: self.attach_checksum(filename, digest),
@@ -461,21 +530,57 @@ class ObjectStoreBackend(BaseBackend):
             super().copy(filename, target, overwrite=overwrite)
 
     def serve(self, filename: str) -> Response:
-        info = self.head(filename)
+        """One request to the store: a redirect to a signed URL (``SERVE_REDIRECT``) asks none,
+        a HEAD is a HEAD, a GET is one :meth:`fetch_object` whose answer gives the headers and
+        the body. The store's 304 and 412 are checked against the validators they carry, and
+        :func:`~flask_fs.serving.make_conditional` decides the rest: when the store's answer
+        cannot stand (a 416, a 304 or 412 its own ETag contradicts), a HEAD answers instead."""
         if self.config["serve_redirect"]:
-            url = self.signed_url_of(filename)
+            url = self.signed_url_of(filename)  # a missing file: the store's 404 at the URL
             if url is not None:
                 from flask import redirect
 
                 return redirect(url)
-        return send_stream(  # the body is the version of the HEAD, or the stream fails
-            cast("IO[bytes]", ObjectReader(self, filename, info.size, info.etag)),
-            name=filename,
-            size=info.size,
-            mime=info.mime or guess_mime(filename),
-            etag=info.version or None,
-            modified=info.modified,
-        )
+        if request.method == "HEAD":
+            return self._send(filename, self.head(filename))
+        conditions = store_conditions()
+        with self.errors(filename):
+            answer = self.fetch_object(filename, store_range(), conditions)
+        if answer.status in (304, 412) and _stands(answer, conditions):
+            return send_status(
+                answer.status,
+                name=filename,
+                mime=guess_mime(filename),
+                etag=unquote_etag(answer.etag)[0] if answer.etag else None,
+                modified=answer.modified,
+            )
+        if answer.info is None or answer.status not in (200, 206):
+            return self._send(filename, self.head(filename))
+        return self._send(filename, answer.info, answer)
+
+    def _send(
+        self, filename: str, info: ObjectInfo, answer: ObjectAnswer | None = None
+    ) -> Response:
+        """Serve the version ``info`` describes: the body of ``answer`` if it has one, else a
+        GET when the response is read, which fails rather than send another version."""
+        reader = ObjectReader(self, filename, info.size, info.etag)
+        if answer is not None and answer.body is not None:
+            reader.attach(answer.body, answer.start, answer.length)
+        try:
+            response = send_stream(
+                cast("IO[bytes]", reader),
+                name=filename,
+                size=info.size,
+                mime=info.mime or guess_mime(filename),
+                etag=info.version or None,
+                modified=info.modified,
+            )
+        except HTTPException:  # 416: no body
+            reader.close()
+            raise
+        if response.status_code == 200 and reader.tell():
+            reader.seek(0)  # the whole file, where the store sent a range
+        return response
 
     def signed_url_of(self, filename: str) -> str | None:
         """:meth:`presign`, its errors mapped."""
@@ -508,6 +613,19 @@ def _inherited(cls: type, method: str) -> bool:
     return getattr(cls, method) is getattr(ObjectStoreBackend, method)
 
 
+def _stands(answer: ObjectAnswer, conditions: Conditions) -> bool:
+    """Whether a store's 304 or 412 stands: evaluated on the validators it carried, the
+    request's preconditions give the same, or the answer lacks the validator its condition
+    compares (the store compared its own, e.g. a 304 to ``If-Modified-Since`` without a date)."""
+    etag = unquote_etag(answer.etag)[0] if answer.etag else None
+    ours = precondition_status(etag, answer.modified)
+    if ours == answer.status:
+        return True
+    by_tag = conditions.if_match if answer.status == 412 else conditions.if_none_match
+    compared = etag if by_tag else answer.modified
+    return ours is None and compared is None
+
+
 def _read_all(stream: IO[bytes]) -> bytes:
     with stream:
         return stream.read()
@@ -533,18 +651,26 @@ class ObjectReader(RangedReader):
         try:
             answer = backend.get_object(self.filename, start, self.etag)
         except backend.client_errors as exc:
-            if self.etag and backend.error_kind(exc) == "precondition":
-                raise self.replaced(self.filename, backend.name) from exc
-            with backend.errors(self.filename):
-                raise
+            raise self._error(exc) from exc
         if self.size is None:
             self.size = start + answer.length
         self.etag = self.etag or answer.etag
         self.body = answer.body
 
     def read_body(self, size: int | None) -> bytes:
-        with self.backend.errors(self.filename):
+        try:
             return super().read_body(size)
+        except self.backend.client_errors as exc:
+            # e.g. swiftclient resuming a broken GET with If-Match: the version is gone
+            raise self._error(exc) from exc
+
+    def _error(self, exc: BaseException) -> FSError:
+        """The flask-fs error for a client error of a GET: a failed precondition of a pinned
+        version is :class:`~flask_fs.transfers.ReplacedWhileRead`."""
+        backend = self.backend
+        if self.etag and backend.error_kind(exc) == "precondition":
+            return self.replaced(self.filename, backend.name)
+        return backend.translate(exc, self.filename)
 
 
 __all__ = [
@@ -553,9 +679,11 @@ __all__ = [
     "WRITE_KEY",
     "ErrorKind",
     "Leftover",
+    "ObjectAnswer",
     "ObjectBody",
     "ObjectInfo",
     "ObjectReader",
     "ObjectStoreBackend",
+    "body_extent",
     "stored_checksum",
 ]

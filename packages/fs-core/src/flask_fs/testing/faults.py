@@ -5,11 +5,14 @@ marker is forwarded and its reply thrown away (``lose_reply``: the server acted,
 cannot know), or the request itself is dropped (``lose_request``: the server never saw it). In
 both cases the client's connection is cut, as a network failure would. An interim
 ``100 Continue`` goes through, so that an HTTP client sends the body the server then acts on.
+
+It also counts: :meth:`FaultProxy.requests` lists the request lines that went through.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -18,6 +21,9 @@ from dataclasses import dataclass
 BUFFER = 64 * 1024
 #: An interim HTTP answer ("send the body"): passed on even when the reply is to be lost.
 INTERIM = b"HTTP/1.1 100 "
+#: An HTTP request line, e.g. ``GET /bucket/key HTTP/1.1``, at the end of a line: a body
+#: without a final line break ends up glued before the next request's line.
+REQUEST_LINE = re.compile(rb"(?:GET|HEAD|PUT|POST|DELETE|COPY|OPTIONS|PATCH) \S+ HTTP/1\.[01]$")
 
 
 @dataclass
@@ -39,6 +45,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         #: How many faults fired.
         self.fired = 0
+        self._seen: list[str] = []
         self._closed = False
         threading.Thread(target=self._accept, daemon=True, name="fault-proxy").start()
 
@@ -56,6 +63,28 @@ class FaultProxy:
         """Drop the next ``times`` requests containing ``marker`` before the server sees them."""
         with self._lock:
             self._faults.append(_Fault(marker, forward=False, remaining=times))
+
+    def requests(self, containing: str = "") -> list[str]:
+        """The request lines sent through so far (``GET /bucket/key HTTP/1.1``), those
+        containing ``containing`` (in the line as sent: percent-encoded) when given."""
+        with self._lock:
+            return [line for line in self._seen if containing in line]
+
+    def clear(self) -> None:
+        """Forget the requests seen so far."""
+        with self._lock:
+            self._seen.clear()
+
+    def _note_requests(self, pending: bytes, data: bytes) -> bytes:
+        """Record the request lines in ``pending + data``; return the unfinished last line
+        (at most a few KiB of it: a body without line breaks is not kept)."""
+        *lines, rest = (pending + data).split(b"\r\n")
+        matches = (REQUEST_LINE.search(line) for line in lines)
+        found = [match[0].decode("latin-1") for match in matches if match]
+        if found:
+            with self._lock:
+                self._seen.extend(found)
+        return rest[-8192:]
 
     def _take_fault(self, tail: bytes, data: bytes) -> _Fault | None:
         """The fault whose marker is in ``data`` (or straddles ``tail``, the bytes before it)."""
@@ -85,9 +114,10 @@ class FaultProxy:
 
     def _upstream(self, link: _Link) -> None:
         """Client to server, where faults fire."""
-        tail = b""
+        tail = pending = b""
         try:
             while data := link.client.recv(BUFFER):
+                pending = self._note_requests(pending, data)
                 fault = self._take_fault(tail, data)
                 tail = data[-256:]
                 if fault is None:

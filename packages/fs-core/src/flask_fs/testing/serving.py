@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from werkzeug.test import TestResponse
 
 from flask_fs import Storage
+from flask_fs.config import config_key_prefix
 
 from .fixtures import ConformanceFixtures
 
@@ -136,6 +138,24 @@ class ServingTests(ConformanceFixtures):
         assert self._get(fs_app, storage, "missing.txt").status_code == 404
         assert fs_app.test_client().get("/no-such-storage/file.txt").status_code == 404
 
+    def test_cache_control_setting(self, fs_app: Flask, storage: Storage) -> None:
+        """``CACHE_CONTROL`` is the header of what serves the file (200, 206, 304), not of a
+        refused precondition."""
+        storage.write("file.bin", CONTENT)
+        fs_app.config[config_key_prefix(storage.name) + "CACHE_CONTROL"] = "public, max-age=60"
+        storage.configure(fs_app)
+        etag = self._get(fs_app, storage, "file.bin").headers["ETag"]
+        for headers, status in (
+            ({}, 200),
+            ({"Range": "bytes=0-9"}, 206),
+            ({"If-None-Match": etag}, 304),
+            ({"If-Match": '"not-it"'}, 412),
+        ):
+            response = self._get(fs_app, storage, "file.bin", headers)
+            assert response.status_code == status, headers
+            cached = response.headers.get("Cache-Control") == "public, max-age=60"
+            assert cached is (status != 412), (headers, response.headers.get("Cache-Control"))
+
     def test_serve_method_returns_a_response(self, storage: Storage) -> None:
         storage.write("file.txt", CONTENT)
         response = storage.serve("file.txt")
@@ -143,3 +163,53 @@ class ServingTests(ConformanceFixtures):
         assert response.status_code == 200
         assert response.get_data() == CONTENT
         response.close()
+
+
+SMALL = bytes(range(256)) * 16  # 4 KiB, what check_one_request_each serves
+
+
+def _cases(etag: str, modified: str) -> list[tuple[str, dict[str, str], int, slice | None, int]]:
+    """What :func:`check_one_request_each` asks: method, headers, the status, the body (a slice
+    of the content; ``None``: empty) and how many requests to the store it may cost."""
+    return [
+        ("GET", {}, 200, slice(None), 1),
+        ("GET", {"Range": "bytes=100-199"}, 206, slice(100, 200), 1),
+        ("GET", {"Range": "bytes=-10"}, 206, slice(-10, None), 1),
+        ("GET", {"Range": f"bytes=-{len(SMALL) + 5}"}, 206, slice(None), 1),
+        ("GET", {"Range": "bytes=999999-"}, 416, None, 2),  # the 416 may not give the size
+        ("GET", {"If-None-Match": etag}, 304, None, 1),
+        ("GET", {"If-None-Match": f"W/{etag}", "Range": "bytes=0-9"}, 304, None, 1),
+        ("GET", {"If-Modified-Since": modified}, 304, None, 1),
+        ("GET", {"If-Match": '"not-it"'}, 412, None, 1),
+        ("GET", {"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}, 412, None, 1),
+        ("GET", {"If-Match": etag, "Range": "bytes=0-9"}, 206, slice(0, 10), 1),
+        ("GET", {"If-Match": f'"other", {etag}'}, 200, slice(None), 1),
+        ("GET", {"If-None-Match": '"other"'}, 200, slice(None), 1),
+        ("HEAD", {}, 200, None, 1),
+    ]
+
+
+def check_one_request_each(storage: Storage, requests: Callable[[], list[str]]) -> None:
+    """Serve a file of ``storage`` through the serving view in every way a client asks, and
+    check each answer and that it cost one request to the store (a Range past the end may cost
+    two). ``requests()`` gives the requests the store received for that file since the last
+    call (e.g. from a :class:`~flask_fs.testing.faults.FaultProxy` in front of it)."""
+    storage.write("served.bin", SMALL)
+    client = current_app.test_client()
+    url = f"/{storage.name}/served.bin"
+    first = client.get(url)
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    requests()
+    for method, headers, status, part, most in _cases(etag, modified):
+        response = client.open(url, method=method, headers=headers)
+        data = response.get_data()
+        sent = requests()
+        case = (method, headers, sent)
+        assert response.status_code == status, case
+        assert 1 <= len(sent) <= most, case
+        if status == 416:
+            assert response.headers["Content-Range"] == f"bytes */{len(SMALL)}", case
+        else:
+            assert data == (SMALL[part] if part is not None else b""), case
+        if status in (200, 206, 304):
+            assert response.headers["ETag"] == etag, case

@@ -31,7 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask_fs.backends import objectstore
 from flask_fs.errors import ConfigurationError
 from flask_fs.names import MAX_PREFIX_BYTES
-from flask_fs.serving import guess_mime, is_active
+from flask_fs.serving import Conditions, guess_mime, is_active
 from flask_fs.settings import STORAGE_NAME, Setting
 
 __version__ = version("fs-s3")
@@ -205,13 +205,36 @@ class S3Backend(objectstore.ObjectStoreBackend):
     def head_object(self, filename: str) -> objectstore.ObjectInfo:
         self._ensure_bucket()
         head = self.client.head_object(Bucket=self.bucket, Key=self._key(filename))
-        return objectstore.ObjectInfo(
-            size=head["ContentLength"],
-            etag=head.get("ETag"),
-            modified=head.get("LastModified"),
-            mime=head.get("ContentType"),
-            metadata=head.get("Metadata", {}),
+        return _info(head, head["ContentLength"])
+
+    def fetch_object(
+        self, filename: str, byte_range: str | None, conditions: Conditions
+    ) -> objectstore.ObjectAnswer:
+        """One ``GetObject``; its 304, 412 and 416 arrive as client errors."""
+        self._ensure_bucket()
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": self._key(filename),
+            "Range": byte_range,
+        }
+        params.update(
+            IfMatch=conditions.if_match,
+            IfNoneMatch=conditions.if_none_match,
+            IfModifiedSince=conditions.if_modified_since,
+            IfUnmodifiedSince=conditions.if_unmodified_since,
         )
+        try:
+            answer = self.client.get_object(**{k: v for k, v in params.items() if v is not None})
+        except ClientError as exc:
+            metadata = exc.response.get("ResponseMetadata", {})
+            status = metadata.get("HTTPStatusCode")
+            if status not in (304, 412, 416):
+                raise
+            return objectstore.ObjectAnswer.refused(status, metadata.get("HTTPHeaders", {}))
+        length = int(answer["ContentLength"])
+        start, size = objectstore.body_extent(length, answer.get("ContentRange"))
+        status = answer["ResponseMetadata"]["HTTPStatusCode"]
+        return objectstore.ObjectAnswer(status, _info(answer, size), answer["Body"], start, length)
 
     def get_object(self, filename: str, start: int, etag: str | None) -> objectstore.ObjectBody:
         params = {"Bucket": self.bucket, "Key": self._key(filename)}
@@ -349,6 +372,17 @@ def _answer(filename: str) -> dict[str, str]:
     if is_active(guess_mime(filename)):
         return {"ResponseContentDisposition": "attachment"}
     return {}
+
+
+def _info(answer: Mapping[str, Any], size: int) -> objectstore.ObjectInfo:
+    """What a ``HeadObject`` or ``GetObject`` answer says of the object."""
+    return objectstore.ObjectInfo(
+        size=size,
+        etag=answer.get("ETag"),
+        modified=answer.get("LastModified"),
+        mime=answer.get("ContentType"),
+        metadata=answer.get("Metadata", {}),
+    )
 
 
 def _code(exc: ClientError) -> str:

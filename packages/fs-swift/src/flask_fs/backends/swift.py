@@ -36,7 +36,7 @@ from swiftclient.utils import generate_temp_url
 
 from flask_fs.backends import objectstore
 from flask_fs.errors import BackendError
-from flask_fs.serving import guess_mime
+from flask_fs.serving import Conditions, guess_mime
 from flask_fs.settings import STORAGE_NAME, Setting
 from flask_fs.streams import CHUNK_SIZE
 from flask_fs.transfers import UploadAborted
@@ -174,14 +174,30 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
 
     def head_object(self, filename: str) -> objectstore.ObjectInfo:
         headers = self.conn.head_object(self.container, filename)
-        return objectstore.ObjectInfo(
-            size=int(headers["content-length"]),
-            etag=headers.get("etag"),
-            modified=parsedate_to_datetime(headers["last-modified"]),
-            mime=headers.get("content-type"),
-            metadata={k[len(META) :]: v for k, v in headers.items() if k.startswith(META)},
-            raw=headers,
-        )
+        return _info(headers, int(headers["content-length"]))
+
+    def fetch_object(
+        self, filename: str, byte_range: str | None, conditions: Conditions
+    ) -> objectstore.ObjectAnswer:
+        """One GET; its 304, 412 and 416 arrive as ``ClientException``\\ s."""
+        headers = conditions.headers()
+        if byte_range:
+            headers["Range"] = byte_range
+        try:
+            response, body = self.conn.get_object(
+                self.container, filename, resp_chunk_size=CHUNK_SIZE, headers=headers
+            )
+        except ClientException as exc:
+            if exc.http_status not in (304, 412, 416):
+                raise
+            return objectstore.ObjectAnswer.refused(
+                exc.http_status, exc.http_response_headers or {}
+            )
+        length = int(response["content-length"])
+        content_range = response.get("content-range")
+        start, size = objectstore.body_extent(length, content_range)
+        status = 206 if content_range else 200
+        return objectstore.ObjectAnswer(status, _info(response, size), body, start, length)
 
     def get_object(self, filename: str, start: int, etag: str | None) -> objectstore.ObjectBody:
         headers = {"Range": f"bytes={start}-"} if start else {}
@@ -381,6 +397,18 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
 def _listed_time(value: str) -> datetime:
     """A listing's ``last_modified``: an ISO date without a zone, in UTC."""
     return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+
+
+def _info(headers: Mapping[str, str], size: int) -> objectstore.ObjectInfo:
+    """What the headers of a HEAD or GET say of the object."""
+    return objectstore.ObjectInfo(
+        size=size,
+        etag=headers.get("etag"),
+        modified=parsedate_to_datetime(headers["last-modified"]),
+        mime=headers.get("content-type"),
+        metadata={k[len(META) :]: v for k, v in headers.items() if k.startswith(META)},
+        raw=headers,
+    )
 
 
 def _status(error: BaseException) -> int | None:
