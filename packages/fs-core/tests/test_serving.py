@@ -7,7 +7,13 @@ from flask import Flask
 from werkzeug.http import parse_date
 
 import flask_fs as fs
-from flask_fs.serving import Conditions, is_active, store_conditions, store_range
+from flask_fs.serving import (
+    Conditions,
+    content_disposition,
+    is_active,
+    store_conditions,
+    store_range,
+)
 
 
 def _files(app: Flask) -> fs.Storage:
@@ -137,3 +143,32 @@ def test_the_range_a_store_is_asked(
 ) -> None:
     with app.test_request_context(method=method, headers=headers):
         assert store_range() == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "inline", "mime", "expected"),
+    [
+        (None, None, "text/plain", "inline"),
+        ("report.pdf", None, "application/pdf", "inline; filename=report.pdf"),
+        ("report.pdf", False, "application/pdf", "attachment; filename=report.pdf"),
+        ("page.html", True, "text/html", "attachment; filename=page.html"),
+        ('say "hi".txt', None, "text/plain", 'inline; filename="say \\"hi\\".txt"'),
+        (
+            "résumé.pdf",
+            False,
+            None,
+            "attachment; filename=resume.pdf; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf",
+        ),
+        ("a\r\nSet-Cookie: x=1.txt", False, None, 'attachment; filename="aSet-Cookie: x=1.txt"'),
+        (
+            "日本.txt",
+            None,
+            "text/plain",
+            "inline; filename=.txt; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt",
+        ),
+    ],
+)
+def test_content_disposition(
+    name: str | None, inline: bool | None, mime: str | None, expected: str
+) -> None:
+    assert content_disposition(name, inline=inline, mime=mime) == expected

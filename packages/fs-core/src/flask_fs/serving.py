@@ -14,13 +14,16 @@ from __future__ import annotations
 import io
 import mimetypes
 import posixpath
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
+from urllib.parse import quote
 
 from flask import request, send_file
 from werkzeug.datastructures import ETags, Range
-from werkzeug.http import http_date, quote_etag
+from werkzeug.http import dump_options_header, http_date, quote_etag
 from werkzeug.wrappers import Response
 
 DEFAULT_MIME = "application/octet-stream"
@@ -37,6 +40,31 @@ def is_active(mime: str | None) -> bool:
         return False
     base = mime.split(";", 1)[0].strip().lower()
     return any(word in base for word in ("html", "xml", "script")) or base.endswith("+xml")
+
+
+#: Characters a download name may not carry into a header (controls: CR and LF among them).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def content_disposition(
+    download_name: str | None, *, inline: bool | None = None, mime: str | None = None
+) -> str:
+    """The ``Content-Disposition`` of a file the browser saves as ``download_name`` (RFC 6266).
+
+    ``inline`` unless ``inline`` is False or the content is active (:func:`is_active`: never
+    inline, whatever is asked). A name that is not ASCII goes as ``filename*`` (UTF-8, RFC 8187)
+    after an ASCII ``filename`` for old clients; control characters are dropped, so a name can
+    never start another header.
+    """
+    kind = "attachment" if inline is False or is_active(mime) else "inline"
+    name = _CONTROL.sub("", download_name or "")
+    if not name:
+        return kind
+    if name.isascii():
+        return dump_options_header(kind, {"filename": name})
+    simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    encoded = "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")
+    return dump_options_header(kind, {"filename": simple or "download", "filename*": encoded})
 
 
 def send_stream(
