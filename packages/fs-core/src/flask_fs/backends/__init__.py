@@ -10,7 +10,7 @@ import io
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib.metadata import entry_points
 from pkgutil import extend_path
 from typing import IO, TYPE_CHECKING, Any, ClassVar, TypedDict
@@ -289,8 +289,18 @@ class BaseBackend(ABC):
             if close is not None:
                 close()
 
-    def signed_url(self, filename: str) -> str | None:
-        """A signed, expiring URL for the file, when the backend is configured to give one."""
+    def signed_url(
+        self,
+        filename: str,
+        *,
+        expires: timedelta | None = None,
+        download_name: str | None = None,
+        inline: bool | None = None,
+    ) -> str | None:
+        """A URL of the file that the store itself signs, valid for ``expires`` (``None``: the
+        backend's configured expiry), answering with the ``Content-Disposition`` that
+        :func:`~flask_fs.serving.content_disposition` gives for ``download_name`` and
+        ``inline``; ``None`` when the backend does not sign URLs (the default)."""
         return None
 
     @property

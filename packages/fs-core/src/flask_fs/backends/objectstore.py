@@ -67,7 +67,9 @@ from .. import streams
 from ..errors import BackendError, FileExists, FileNotFound, FSError
 from ..serving import (
     Conditions,
+    content_disposition,
     guess_mime,
+    is_active,
     precondition_status,
     send_status,
     send_stream,
@@ -290,8 +292,12 @@ class ObjectStoreBackend(BaseBackend):
         copies stream through a create-only upload."""
         return False
 
-    def presign(self, filename: str) -> str | None:
-        """A signed GET URL serving active content as an attachment, or ``None``."""
+    def presign(
+        self, filename: str, expires: timedelta | None, disposition: str | None
+    ) -> str | None:
+        """A GET URL the store signs for ``expires`` (``None``: the configured expiry), its
+        answer carrying ``Content-Disposition: disposition`` when one is given; ``None`` if the
+        store cannot sign."""
         return None
 
     def discard_upload(self, filename: str) -> None:
@@ -582,13 +588,34 @@ class ObjectStoreBackend(BaseBackend):
             reader.seek(0)  # the whole file, where the store sent a range
         return response
 
-    def signed_url_of(self, filename: str) -> str | None:
-        """:meth:`presign`, its errors mapped."""
+    def signed_url_of(
+        self,
+        filename: str,
+        expires: timedelta | None = None,
+        download_name: str | None = None,
+        inline: bool | None = None,
+    ) -> str | None:
+        """:meth:`presign`, its errors mapped. The disposition is sent only when it says more
+        than the store's default (inline, under the object's name): a download name, a
+        download, or active content, which is never inline."""
+        mime = guess_mime(filename)
+        disposition = None
+        if download_name or inline is False or is_active(mime):
+            disposition = content_disposition(download_name, inline=inline, mime=mime)
         with self.errors(filename):
-            return self.presign(filename)
+            return self.presign(filename, expires, disposition)
 
-    def signed_url(self, filename: str) -> str | None:
-        return self.signed_url_of(filename) if self.has_signed_urls else None
+    def signed_url(
+        self,
+        filename: str,
+        *,
+        expires: timedelta | None = None,
+        download_name: str | None = None,
+        inline: bool | None = None,
+    ) -> str | None:
+        if not self.has_signed_urls:
+            return None
+        return self.signed_url_of(filename, expires, download_name, inline)
 
     def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
         cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)

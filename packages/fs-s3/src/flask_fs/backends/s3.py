@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Hashable, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib.metadata import version
 from typing import IO, Any, ClassVar, cast
 
@@ -31,7 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask_fs.backends import objectstore
 from flask_fs.errors import ConfigurationError
 from flask_fs.names import MAX_PREFIX_BYTES
-from flask_fs.serving import Conditions, guess_mime, is_active
+from flask_fs.serving import Conditions, guess_mime
 from flask_fs.settings import STORAGE_NAME, Setting
 
 __version__ = version("fs-s3")
@@ -354,24 +354,19 @@ class S3Backend(objectstore.ObjectStoreBackend):
     def has_signed_urls(self) -> bool:
         return bool(self.config["signed_urls"])
 
-    def presign(self, filename: str) -> str:
-        params = {"Bucket": self.bucket, "Key": self._key(filename), **_answer(filename)}
+    def presign(self, filename: str, expires: timedelta | None, disposition: str | None) -> str:
+        """A presigned GET (SigV4: SeaweedFS refuses older signatures carrying a disposition).
+
+        (``ResponseContentType`` would pin the type too, but SeaweedFS refuses such signatures.)
+        """
+        params = {"Bucket": self.bucket, "Key": self._key(filename)}
+        if disposition:
+            params["ResponseContentDisposition"] = disposition
+        seconds = self.config["signed_url_expiry"] if expires is None else expires.total_seconds()
         return cast(
             str,
-            self.client.generate_presigned_url(
-                "get_object", Params=params, ExpiresIn=self.config["signed_url_expiry"]
-            ),
+            self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=int(seconds)),
         )
-
-
-def _answer(filename: str) -> dict[str, str]:
-    """How S3 answers a signed URL: active content (HTML, SVG...) as an attachment, never inline.
-
-    (``ResponseContentType`` would pin the type too, but SeaweedFS refuses such signatures.)
-    """
-    if is_active(guess_mime(filename)):
-        return {"ResponseContentDisposition": "attachment"}
-    return {}
 
 
 def _info(answer: Mapping[str, Any], size: int) -> objectstore.ObjectInfo:

@@ -24,7 +24,7 @@ import json
 import re
 import threading
 from collections.abc import Hashable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from importlib.metadata import version
 from typing import IO, Any, ClassVar, cast
@@ -321,16 +321,17 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
     def has_signed_urls(self) -> bool:
         return bool(self.config["tempurl_key"])
 
-    def presign(self, filename: str) -> str | None:
+    def presign(
+        self, filename: str, expires: timedelta | None, disposition: str | None
+    ) -> str | None:
         """A TempURL (Swift's tempurl answers as an attachment unless asked otherwise)."""
         if not self.config["tempurl_key"]:
             return None
         storage_url, _ = self.conn.get_auth()
         parts = urlsplit(storage_url)
         path = f"{parts.path}/{quote(self.container)}/{quote(filename)}"
-        signed = generate_temp_url(
-            path, self.config["tempurl_expiry"], self.config["tempurl_key"], "GET"
-        )
+        seconds = self.config["tempurl_expiry"] if expires is None else expires.total_seconds()
+        signed = generate_temp_url(path, int(seconds), self.config["tempurl_key"], "GET")
         return f"{parts.scheme}://{parts.netloc}{signed}"
 
     # -- segments of large objects -------------------------------------------------------------
