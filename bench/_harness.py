@@ -268,7 +268,7 @@ def main(
     repeat = args.repeat or (QUICK_REPEAT if args.quick else REPEAT)
     print(f"{repeat} pairs of runs per case{' (quick mode)' if args.quick else ''}")
     header = (
-        f"{'case':<14}{'raw':>13}{'flask-fs':>14}{'ratio':>8}{'min-max':>13} "
+        f"{'case':<14}{'raw':>13}{'flask-fs':>14}{'ratio':>8}{'min-max':>14} "
         f"{'raw RSS':>10}{'fs RSS':>10}"
     )
     print(header)
@@ -294,7 +294,7 @@ def main(
         print(
             f"{name:<14}{_rate_text(summary.rate('raw'))} {unit:<5}"
             f"{_rate_text(summary.rate('fs'))} {unit:<5}"
-            f"{_ratio_text(summary.ratio):>7}x{spread:>12}{flag}{summary.rss_mb('raw'):>7.1f} MB"
+            f"{_ratio_text(summary.ratio):>7}x {spread:>13}{flag}{summary.rss_mb('raw'):>7.1f} MB"
             f"{summary.rss_mb('fs'):>7.1f} MB",
             flush=True,
         )
