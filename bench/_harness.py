@@ -230,7 +230,7 @@ def _run_case(script: str, name: str, workdir: Path, size: int, repeat: int) -> 
 
 
 def _ratio_text(ratio: float) -> str:
-    return f"{ratio:.2f}" if ratio >= 0.1 else f"{ratio:.2g}"
+    return f"{ratio:.2f}" if ratio >= 0.1 else f"1/{1 / ratio:.0f}"
 
 
 def _rate_text(rate: float) -> str:

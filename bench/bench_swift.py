@@ -161,7 +161,7 @@ class RawSwift(threading.local):
         response = Response(body, mimetype=headers["content-type"])
         response.headers.update(
             {
-                "ETag": f'"{headers["etag"].strip(chr(34))}"',
+                "ETag": '"' + headers["etag"].strip('"') + '"',
                 "Content-Length": headers["content-length"],
                 "Last-Modified": headers["last-modified"],
             }
