@@ -2,8 +2,10 @@
 
 A case is a function ``(workdir, size)`` registered under ``(case, impl)`` that prepares the work
 (untimed) and returns a thunk doing it and returning the work units. The harness times the thunk
-in a child process (so ``ru_maxrss`` starts from a clean baseline), repeats it,
-keeps the median, and prints flask-fs against the raw client side by side.
+in a child process (so ``ru_maxrss`` starts from a clean baseline), alternating raw and flask-fs
+``--repeat`` times, and prints per case the median rate of each side, the median of the per-pair
+ratios (fs/raw of the same repetition) with their min-max, flagged when wider than 10% of the
+median, and each side's peak RSS growth (the largest over its runs).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from flask import Flask
+
     from flask_fs import Storage
 
 MiB = 1024 * 1024
@@ -108,6 +112,12 @@ def write_read_small(storage: Storage, count: int, content: bytes, prefix: str =
     return work
 
 
+def enter(app: Flask) -> Flask:
+    """Push an app context for the rest of the child process (a view runs in one)."""
+    app.app_context().push()
+    return app
+
+
 def ensure_service(service: Service, probe: Callable[[], object]) -> None:
     """Start a server from services/ unless ``probe()`` reaches one already."""
     try:
@@ -130,76 +140,179 @@ def run_child(name: str, impl: str, workdir: Path, size: int) -> None:
     print(json.dumps({"seconds": seconds, "units": units, "rss_mb": _max_rss_mb() - baseline}))
 
 
-@dataclass
-class Result:
-    seconds: float
-    units: float
-    rss_mb: float
+@dataclass(frozen=True)
+class Pair:
+    """One repetition of a case: both sides' figures (``seconds``, ``units``, ``rss_mb``)."""
+
+    raw: dict[str, float]
+    fs: dict[str, float]
+
+    @property
+    def ratio(self) -> float:
+        """flask-fs's rate over raw's rate (higher is better)."""
+        return _rate(self.fs) / _rate(self.raw)
+
+
+def _rate(figures: dict[str, float]) -> float:
+    return figures["units"] / figures["seconds"]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A case's figures over its repetitions."""
+
+    pairs: list[Pair]
+
+    @property
+    def ratios(self) -> list[float]:
+        return [pair.ratio for pair in self.pairs]
+
+    @property
+    def ratio(self) -> float:
+        """The median of the per-pair ratios."""
+        return statistics.median(self.ratios)
+
+    @property
+    def spread(self) -> float:
+        """(max - min) of the per-pair ratios, as a share of their median."""
+        return (max(self.ratios) - min(self.ratios)) / self.ratio
+
+    def runs(self, impl: str) -> list[dict[str, float]]:
+        """One side's figures (``"raw"`` or ``"fs"``), one per repetition."""
+        return [pair.raw if impl == "raw" else pair.fs for pair in self.pairs]
+
+    def rate(self, impl: str) -> float:
+        """The median rate of one side."""
+        return statistics.median(_rate(run) for run in self.runs(impl))
+
+    def rss_mb(self, impl: str) -> float:
+        """The largest peak RSS growth of one side's runs."""
+        return max(run["rss_mb"] for run in self.runs(impl))
+
+
+class CaseFailed(Exception):
+    """A run of a case failed: the last line its child process wrote to stderr."""
 
 
 def _run_once(script: str, name: str, impl: str, workdir: Path, size: int) -> dict[str, float]:
     os.sync()  # start from clean page-cache state: the previous run's writes are not ours
-    out = subprocess.run(
+    child = subprocess.run(
         [sys.executable, script, "--child", name, impl, str(workdir), str(size)],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
-    ).stdout
-    figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    )
+    if child.returncode != 0:
+        last = (child.stderr.strip().splitlines() or [f"exit status {child.returncode}"])[-1]
+        raise CaseFailed(f"{impl}: {last}")
+    figures: dict[str, float] = json.loads(child.stdout.strip().splitlines()[-1])
     return figures
 
 
-def _measure(script: str, name: str, workdir: Path, size: int, repeat: int) -> dict[str, Result]:
-    """Run both implementations ``repeat`` times, alternating which goes first."""
-    runs: dict[str, list[dict[str, float]]] = {"raw": [], "fs": []}
+def _measure(script: str, name: str, workdir: Path, size: int, repeat: int) -> Summary:
+    """Run both implementations ``repeat`` times, each in a fresh process, alternating which
+    goes first; each repetition gives one fs/raw ratio."""
+    pairs = []
     for i in range(repeat):
-        for impl in ("raw", "fs") if i % 2 == 0 else ("fs", "raw"):
-            runs[impl].append(_run_once(script, name, impl, workdir, size))
-    return {
-        impl: Result(
-            seconds=statistics.median(r["seconds"] for r in impl_runs),
-            units=impl_runs[0]["units"],
-            rss_mb=max(r["rss_mb"] for r in impl_runs),
-        )
-        for impl, impl_runs in runs.items()
-    }
+        order = ("raw", "fs") if i % 2 == 0 else ("fs", "raw")
+        runs = {impl: _run_once(script, name, impl, workdir, size) for impl in order}
+        pairs.append(Pair(raw=runs["raw"], fs=runs["fs"]))
+    return Summary(pairs)
 
 
-def main(script: str, sizes: dict[str, tuple[int, int, str]]) -> None:
+def _run_case(script: str, name: str, workdir: Path, size: int, repeat: int) -> Summary:
+    try:
+        if name in SETUPS:
+            SETUPS[name](workdir, size)
+    except Exception as exc:  # a failed setup fails its case, the others still run
+        raise CaseFailed(f"setup: {exc!r}") from exc
+    return _measure(script, name, workdir, size, repeat)
+
+
+def _ratio_text(ratio: float) -> str:
+    return f"{ratio:.2f}" if ratio >= 0.1 else f"1/{1 / ratio:.0f}"
+
+
+def _rate_text(rate: float) -> str:
+    return f"{rate:>8.0f}" if rate >= 100 else f"{rate:>8.2f}"
+
+
+#: A spread of the per-pair ratios wider than this share of their median is flagged.
+UNSTEADY = 0.10
+REPEAT, QUICK_REPEAT = 5, 2
+
+
+def main(
+    script: str, sizes: dict[str, tuple[int, int, str]], notes: dict[str, str] | None = None
+) -> None:
     """Parse arguments; as parent, run every case for both implementations and print a table.
 
     ``sizes`` maps a case to (full size, quick size, unit label): "MB/s" cases get bytes,
-    "ops/s" cases get a count.
+    "ops/s" cases get a count. ``notes`` are printed under the table for the cases that ran.
     """
     parser = argparse.ArgumentParser()
     parser.add_argument("--child", nargs=4, metavar=("CASE", "IMPL", "DIR", "SIZE"))
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--repeat", type=int, help=f"pairs of runs per case ({REPEAT}; {QUICK_REPEAT} if --quick)"
+    )
     parser.add_argument("--only", nargs="*", help="run only these cases")
     parser.add_argument("--dir", help="where to work (default: the system's temporary folder)")
+    parser.add_argument("--json", metavar="FILE", help="write every run's figures to FILE")
     args = parser.parse_args()
     if args.child:
         name, impl, workdir, size = args.child
         run_child(name, impl, Path(workdir), int(size))
         return
 
-    repeat = 1 if args.quick else args.repeat
-    header = f"{'case':<18}{'raw':>14}{'flask-fs':>14}{'ratio':>8}{'raw RSS':>10}{'fs RSS':>10}"
+    repeat = args.repeat or (QUICK_REPEAT if args.quick else REPEAT)
+    print(f"{repeat} pairs of runs per case{' (quick mode)' if args.quick else ''}")
+    header = (
+        f"{'case':<14}{'raw':>13}{'flask-fs':>14}{'ratio':>8}{'min-max':>14} "
+        f"{'raw RSS':>10}{'fs RSS':>10}"
+    )
     print(header)
     print("-" * len(header))
+    cases: dict[str, object] = {}
+    unsteady = False
+    failed: list[str] = []
     for name, (full, quick, unit) in sizes.items():
         if args.only and name not in args.only:
             continue
         size = quick if args.quick else full
         with tempfile.TemporaryDirectory(prefix="flask-fs-bench-", dir=args.dir) as tmp:
             workdir = Path(tmp)
-            if name in SETUPS:
-                SETUPS[name](workdir, size)
-            results = _measure(script, name, workdir, size, repeat)
-        raw, fs = results["raw"], results["fs"]
-        raw_rate, fs_rate = raw.units / raw.seconds, fs.units / fs.seconds
+            try:
+                summary = _run_case(script, name, workdir, size, repeat)
+            except CaseFailed as exc:
+                print(f"{name:<14}failed, {exc}", flush=True)
+                failed.append(name)
+                continue
+        flag = "!" if summary.spread > UNSTEADY else " "
+        unsteady = unsteady or flag == "!"
+        spread = f"{_ratio_text(min(summary.ratios))}-{_ratio_text(max(summary.ratios))}"
         print(
-            f"{name:<18}{raw_rate:>9.0f} {unit:<4}{fs_rate:>9.0f} {unit:<4}"
-            f"{fs_rate / raw_rate:>7.2f}x{raw.rss_mb:>7.1f} MB{fs.rss_mb:>7.1f} MB",
+            f"{name:<14}{_rate_text(summary.rate('raw'))} {unit:<5}"
+            f"{_rate_text(summary.rate('fs'))} {unit:<5}"
+            f"{_ratio_text(summary.ratio):>7}x {spread:>13}{flag}{summary.rss_mb('raw'):>7.1f} MB"
+            f"{summary.rss_mb('fs'):>7.1f} MB",
             flush=True,
         )
+        cases[name] = {
+            "size": size,
+            "unit": unit,
+            "ratio": summary.ratio,
+            "pairs": [
+                {"raw": pair.raw, "fs": pair.fs, "ratio": pair.ratio} for pair in summary.pairs
+            ],
+        }
+    if unsteady:
+        print(f"! the ratios' min-max spread is over {UNSTEADY:.0%} of their median: not steady")
+    for name, note in (notes or {}).items():
+        if not args.only or name in args.only:
+            print(f"{name}: {note}")
+    if args.json:
+        record = {"script": Path(script).name, "quick": args.quick, "cases": cases}
+        Path(args.json).write_text(json.dumps(record, indent=2) + "\n")
+    if failed:
+        sys.exit(f"failed: {', '.join(failed)}")

@@ -10,24 +10,30 @@ one. Both sides use 255 KiB chunks (GridFS's default).
 from __future__ import annotations
 
 import os
+import re
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 from _harness import (
     Work,
     case,
     ensure_service,
+    enter,
     main,
     read_storage,
     setup,
     source,
     write_read_small,
 )
-from flask import Flask
+from _shared_cases import NOTES, Backend, register
+from flask import Flask, Response, request
+from flask.typing import ResponseReturnValue
 from fs_services import MONGO, mongo_url
 from gridfs import GridFSBucket
 from pymongo import MongoClient
+from pymongo.collection import Collection
 
 import flask_fs as fs
 
@@ -47,7 +53,6 @@ def _app(bucket: str) -> Flask:
     app.config.update(BENCH_FS_BACKEND="gridfs", BENCH_FS_MONGO_URL=URL, BENCH_FS_MONGO_DB=DATABASE)
     app.config["BENCH_FS_BUCKET"] = bucket
     fs.init_app(app, files)
-    app.app_context().push()  # popped when the child process exits
     return app
 
 
@@ -64,7 +69,7 @@ def save_raw(workdir: Path, size: int) -> Work:
 
 @case("save", "fs")
 def save_fs(workdir: Path, size: int) -> Work:
-    _app(f"fs{uuid.uuid4().hex[:8]}")
+    enter(_app(f"fs{uuid.uuid4().hex[:8]}"))
 
     def work() -> float:
         files.save(source(size), "big.bin")
@@ -76,8 +81,7 @@ def save_fs(workdir: Path, size: int) -> Work:
 @setup("read")
 def read_setup(workdir: Path, size: int) -> None:
     _raw_bucket("readraw").upload_from_stream("big.bin", source(size))
-    app = _app("readfs")
-    with app.app_context():
+    with _app("readfs").app_context():
         files.save(source(size), "big.bin", overwrite=True)
 
 
@@ -98,7 +102,7 @@ def read_raw(workdir: Path, size: int) -> Work:
 
 @case("read", "fs")
 def read_fs(workdir: Path, size: int) -> Work:
-    _app("readfs")
+    enter(_app("readfs"))
     return read_storage(files, "big.bin", size)
 
 
@@ -118,8 +122,48 @@ def small_raw(workdir: Path, count: int) -> Work:
 
 @case("small", "fs")
 def small_fs(workdir: Path, count: int) -> Work:
-    _app(f"smallfs{uuid.uuid4().hex[:8]}")
+    enter(_app(f"smallfs{uuid.uuid4().hex[:8]}"))
     return write_read_small(files, count, SMALL)
+
+
+# -- serving, listing with details, metadata (bench/_shared_cases.py) ------------------------------
+
+SHARED_BUCKET = "shared"
+
+
+class RawGridFS:
+    """The shared cases' raw side: pymongo on the bucket flask-fs uses."""
+
+    def __init__(self) -> None:
+        self.bucket = _raw_bucket(SHARED_BUCKET)
+        self.files: Collection[Any] = MongoClient(URL)[DATABASE][f"{SHARED_BUCKET}.files"]
+
+    def view(self, name: str) -> ResponseReturnValue:
+        """One ``open_download_stream_by_name`` (one query); ``If-None-Match`` compared with
+        its ``_id`` (GridFS has no conditional read), else its chunks streamed."""
+        stream = self.bucket.open_download_stream_by_name(name)
+        etag = f'"{stream._id}"'
+        if request.headers.get("If-None-Match") == etag:
+            stream.close()
+            return Response(status=304, headers={"ETag": etag})
+        chunks = iter(lambda: stream.read(stream.chunk_size), b"")  # iter(stream) reads lines
+        response = Response(chunks, mimetype="application/octet-stream")
+        response.headers.update({"ETag": etag, "Content-Length": str(stream.length)})
+        response.last_modified = stream.upload_date
+        return response
+
+    def put(self, name: str, data: bytes) -> None:
+        self.bucket.upload_from_stream(name, data)
+
+    def list_details(self, prefix: str) -> list[tuple[str, int, object]]:
+        query = {"filename": {"$regex": f"^{re.escape(prefix)}"}}
+        fields = {"filename": 1, "length": 1, "uploadDate": 1}
+        return [
+            (d["filename"], d["length"], d["uploadDate"]) for d in self.files.find(query, fields)
+        ]
+
+
+SHARED = register(Backend(files, app=lambda _: _app(SHARED_BUCKET), raw=lambda _: RawGridFS()))
 
 
 if __name__ == "__main__":
@@ -132,5 +176,7 @@ if __name__ == "__main__":
             "save": (256 * MiB, 16 * MiB, "MB/s"),
             "read": (256 * MiB, 16 * MiB, "MB/s"),
             "small": (2_000, 100, "op/s"),
+            **SHARED,
         },
+        NOTES,
     )

@@ -15,7 +15,6 @@ HTTP serving uses waitress, a production WSGI server, in the same process as the
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Callable
 from http.client import HTTPConnection
@@ -23,8 +22,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from _harness import Work, case, main, setup
+from _http import HOST, serve_in_thread
+from _shared_cases import NOTES, Backend, register
 from flask import Flask, send_file
-from waitress.server import create_server
+from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
 import flask_fs as fs
@@ -141,11 +142,10 @@ def save_fs(workdir: Path, size: int) -> Work:
 
 
 def _fetch(app: Flask, path: str, size: int) -> Work:
-    server = create_server(app, host="127.0.0.1", port=0, threads=2)
-    threading.Thread(target=server.run, daemon=True).start()
+    port = serve_in_thread(app, threads=2)
 
     def work() -> float:
-        connection = HTTPConnection("127.0.0.1", server.effective_port)
+        connection = HTTPConnection(HOST, port)
         connection.request("GET", path)
         response = connection.getresponse()
         assert response.status == 200, response.status
@@ -153,7 +153,6 @@ def _fetch(app: Flask, path: str, size: int) -> Work:
         while chunk := response.read(CHUNK):
             total += len(chunk)
         connection.close()
-        server.close()
         assert total == size
         return size / MiB
 
@@ -283,6 +282,43 @@ def list_fs(workdir: Path, count: int) -> Work:
     return _in_app(_app(workdir), work)
 
 
+# -- serving, listing with details, metadata (bench/_shared_cases.py) ------------------------------
+
+
+class RawLocal:
+    """The shared cases' raw side: files under the storage's root, with os and ``send_file``."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.root = workdir / "fs"
+
+    def view(self, name: str) -> ResponseReturnValue:
+        """``send_file``: it answers If-None-Match itself."""
+        return send_file(self.root / name, conditional=True)
+
+    def put(self, name: str, data: bytes) -> None:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    def list_details(self, prefix: str) -> list[tuple[str, int, object]]:
+        """One ``scandir`` walk: each file's name, size and modification time."""
+        found: list[tuple[str, int, object]] = []
+        folders = [self.root / prefix] if (self.root / prefix).is_dir() else []
+        while folders:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(Path(entry.path))
+                    else:
+                        stat = entry.stat(follow_symlinks=False)
+                        name = os.path.relpath(entry.path, self.root).replace(os.sep, "/")
+                        found.append((name, stat.st_size, stat.st_mtime))
+        return found
+
+
+SHARED = register(Backend(files, app=_app, raw=RawLocal))
+
+
 if __name__ == "__main__":
     main(
         __file__,
@@ -294,5 +330,7 @@ if __name__ == "__main__":
             "small": (10_000, 200, "op/s"),
             "small-atomic": (10_000, 200, "op/s"),
             "list": (100_000, 1_000, "op/s"),
+            **SHARED,
         },
+        NOTES,
     )

@@ -22,16 +22,19 @@ from _harness import (
     Work,
     case,
     ensure_service,
+    enter,
     main,
     read_storage,
     setup,
     source,
     write_read_small,
 )
+from _shared_cases import NOTES, Backend, register
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from flask import Flask
+from flask import Flask, Response, request
+from flask.typing import ResponseReturnValue
 from fs_services import SEAWEED, SEAWEED_S3
 
 import flask_fs as fs
@@ -82,7 +85,6 @@ def _app(prefix: str) -> Flask:
         BENCH_FS_ADDRESSING_STYLE="path",
     )
     fs.init_app(app, files)
-    app.app_context().push()  # popped when the child process exits
     return app
 
 
@@ -103,7 +105,7 @@ def save_raw(workdir: Path, size: int) -> Work:
 
 @case("save", "fs")
 def save_fs(workdir: Path, size: int) -> Work:
-    _app(f"fs-{uuid.uuid4().hex}")
+    enter(_app(f"fs-{uuid.uuid4().hex}"))
 
     def work() -> float:
         files.save(source(size), "big.bin")
@@ -134,7 +136,7 @@ def read_raw(workdir: Path, size: int) -> Work:
 
 @case("read", "fs")
 def read_fs(workdir: Path, size: int) -> Work:
-    _app("read")
+    enter(_app("read"))
     return read_storage(files, "big.bin", size)
 
 
@@ -159,7 +161,7 @@ def small_raw(workdir: Path, count: int) -> Work:
 
 @case("small", "fs")
 def small_fs(workdir: Path, count: int) -> Work:
-    _app(f"fs-small-{uuid.uuid4().hex}")
+    enter(_app(f"fs-small-{uuid.uuid4().hex}"))
     return write_read_small(files, count, SMALL)
 
 
@@ -193,7 +195,7 @@ def list_raw(workdir: Path, count: int) -> Work:
 
 @case("list", "fs")
 def list_fs(workdir: Path, count: int) -> Work:
-    _app(f"list-{count}")
+    enter(_app(f"list-{count}"))
 
     def work() -> float:
         listed = sum(1 for _ in files.list_files())
@@ -201,6 +203,49 @@ def list_fs(workdir: Path, count: int) -> Work:
         return count
 
     return work
+
+
+# -- serving, listing with details, metadata (bench/_shared_cases.py) ------------------------------
+
+
+class RawS3:
+    """The shared cases' raw side: boto3 on the keys flask-fs uses (no prefix)."""
+
+    def __init__(self) -> None:
+        self.client = _client()
+
+    def view(self, name: str) -> ResponseReturnValue:
+        """One ``get_object``, ``If-None-Match`` passed on, its body streamed."""
+        etag = request.headers.get("If-None-Match")
+        try:
+            got = self.client.get_object(
+                Bucket=BUCKET, Key=name, **({"IfNoneMatch": etag} if etag else {})
+            )
+        except ClientError as exc:
+            meta = exc.response["ResponseMetadata"]
+            if meta["HTTPStatusCode"] != 304:
+                raise
+            return Response(status=304, headers={"ETag": meta["HTTPHeaders"].get("etag", "")})
+        headers = {"ETag": got["ETag"], "Content-Length": str(got["ContentLength"])}
+        response = Response(got["Body"].iter_chunks(64 * 1024), mimetype=got["ContentType"])
+        response.headers.update(headers)
+        response.last_modified = got["LastModified"]
+        return response
+
+    def put(self, name: str, data: bytes) -> None:
+        self.client.put_object(Bucket=BUCKET, Key=name, Body=data)
+
+    def list_details(self, prefix: str) -> list[tuple[str, int, object]]:
+        return [
+            (item["Key"], item["Size"], item["LastModified"])
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=BUCKET, Prefix=prefix
+            )
+            for item in page.get("Contents", ())
+        ]
+
+
+SHARED = register(Backend(files, app=lambda _: _app(""), raw=lambda _: RawS3()))
 
 
 if __name__ == "__main__":
@@ -217,5 +262,7 @@ if __name__ == "__main__":
             "read": (1024 * MiB, 32 * MiB, "MB/s"),
             "small": (2_000, 100, "op/s"),
             "list": (10_000, 500, "op/s"),
+            **SHARED,
         },
+        NOTES,
     )

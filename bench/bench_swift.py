@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -18,15 +19,19 @@ from _harness import (
     Work,
     case,
     ensure_service,
+    enter,
     main,
     read_storage,
     setup,
     source,
     write_read_small,
 )
-from flask import Flask
+from _shared_cases import NOTES, Backend, register
+from flask import Flask, Response, request
+from flask.typing import ResponseReturnValue
 from fs_services import SWIFT, SWIFT_SERVER
 from swiftclient.client import Connection
+from swiftclient.exceptions import ClientException
 from swiftclient.service import SwiftService, SwiftUploadObject
 
 import flask_fs as fs
@@ -55,7 +60,6 @@ def _app() -> Flask:
         BENCH_FS_SEGMENT_SIZE=SEGMENT,
     )
     fs.init_app(app, files)
-    app.app_context().push()  # popped when the child process exits
     return app
 
 
@@ -75,7 +79,7 @@ def save_raw(workdir: Path, size: int) -> Work:
 
 @case("save", "fs")
 def save_fs(workdir: Path, size: int) -> Work:
-    _app()
+    enter(_app())
 
     def work() -> float:
         files.save(source(size), f"fs/{uuid.uuid4().hex}")
@@ -86,8 +90,8 @@ def save_fs(workdir: Path, size: int) -> Work:
 
 @setup("read")
 def read_setup(workdir: Path, size: int) -> None:
-    _app()
-    files.save(source(size), "read/big.bin", overwrite=True)
+    with _app().app_context():
+        files.save(source(size), "read/big.bin", overwrite=True)
 
 
 @case("read", "raw")
@@ -105,7 +109,7 @@ def read_raw(workdir: Path, size: int) -> Work:
 
 @case("read", "fs")
 def read_fs(workdir: Path, size: int) -> Work:
-    _app()
+    enter(_app())
     return read_storage(files, "read/big.bin", size)
 
 
@@ -126,8 +130,53 @@ def small_raw(workdir: Path, count: int) -> Work:
 
 @case("small", "fs")
 def small_fs(workdir: Path, count: int) -> Work:
-    _app()
+    enter(_app())
     return write_read_small(files, count, SMALL, prefix=f"fs-small-{uuid.uuid4().hex}/")
+
+
+# -- serving, listing with details, metadata (bench/_shared_cases.py) ------------------------------
+
+
+class RawSwift(threading.local):
+    """The shared cases' raw side: swiftclient on the container flask-fs uses; one connection
+    per thread (a ``Connection`` is not thread-safe)."""
+
+    def __init__(self) -> None:
+        self.conn = _conn()
+
+    def view(self, name: str) -> ResponseReturnValue:
+        """One ``get_object``, ``If-None-Match`` passed on, its body streamed."""
+        etag = request.headers.get("If-None-Match")
+        try:
+            headers, body = self.conn.get_object(
+                CONTAINER,
+                name,
+                resp_chunk_size=64 * 1024,
+                headers={"If-None-Match": etag} if etag else {},
+            )
+        except ClientException as exc:
+            if exc.http_status != 304:
+                raise
+            return Response(status=304, headers={"ETag": exc.http_response_headers["etag"]})
+        response = Response(body, mimetype=headers["content-type"])
+        response.headers.update(
+            {
+                "ETag": '"' + headers["etag"].strip('"') + '"',
+                "Content-Length": headers["content-length"],
+                "Last-Modified": headers["last-modified"],
+            }
+        )
+        return response
+
+    def put(self, name: str, data: bytes) -> None:
+        self.conn.put_object(CONTAINER, name, contents=data)
+
+    def list_details(self, prefix: str) -> list[tuple[str, int, object]]:
+        _, listing = self.conn.get_container(CONTAINER, prefix=prefix, full_listing=True)
+        return [(item["name"], item["bytes"], item["last_modified"]) for item in listing]
+
+
+SHARED = register(Backend(files, app=lambda _: _app(), raw=lambda _: RawSwift()))
 
 
 if __name__ == "__main__":
@@ -140,5 +189,7 @@ if __name__ == "__main__":
             "save": (1024 * MiB, 32 * MiB, "MB/s"),
             "read": (1024 * MiB, 32 * MiB, "MB/s"),
             "small": (1_000, 50, "op/s"),
+            **SHARED,
         },
+        NOTES,
     )
