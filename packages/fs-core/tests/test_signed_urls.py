@@ -86,7 +86,7 @@ def test_a_download_name_alone_signs(app: Flask) -> None:
     assert response.headers["Content-Disposition"] == "inline; filename=b.txt"
 
 
-@pytest.mark.parametrize("expires", [0, -1, True, "60", timedelta(0)])
+@pytest.mark.parametrize("expires", [0, -1, True, "60", timedelta(0), float("inf"), float("nan")])
 def test_invalid_expires(app: Flask, expires: object) -> None:
     files = _files(app)
     with app.test_request_context(), pytest.raises(InvalidExpiry):

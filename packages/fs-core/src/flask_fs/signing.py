@@ -64,7 +64,10 @@ def as_timedelta(expires: float | timedelta) -> timedelta:
     """``expires`` (seconds or a ``timedelta``) as a ``timedelta``; more than zero."""
     if isinstance(expires, bool) or not isinstance(expires, int | float | timedelta):
         raise InvalidExpiry(f"expires must be seconds or a timedelta, not {expires!r}")
-    delta = expires if isinstance(expires, timedelta) else timedelta(seconds=expires)
+    try:
+        delta = expires if isinstance(expires, timedelta) else timedelta(seconds=expires)
+    except (OverflowError, ValueError):  # inf, nan
+        raise InvalidExpiry(f"expires must be a number of seconds, not {expires!r}") from None
     if delta.total_seconds() <= 0:
         raise InvalidExpiry(f"expires must be more than zero, not {expires!r}")
     return delta
