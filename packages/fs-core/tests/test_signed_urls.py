@@ -70,6 +70,7 @@ def test_expires_signs_the_view_url(app: Flask) -> None:
 def test_signed_urls_setting_signs_for_url_expires(app: Flask) -> None:
     files = _files(app, FILES_FS_SIGNED_URLS=True, FILES_FS_URL_EXPIRES=90)
     with app.test_request_context():
+        assert files.has_url
         url = files.url("a.txt")
         assert url is not None
     assert abs(int(_query(url)["expires"]) - (time.time() + 90)) < 3

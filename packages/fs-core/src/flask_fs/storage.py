@@ -175,7 +175,7 @@ class Storage:
     @property
     def has_url(self) -> bool:
         """Whether this storage has a public URL."""
-        return bool(self.config.url) or self.backend.has_signed_urls or self._serving
+        return bool(self.config.url) or self._signs_by_default or self._serving
 
     def url(
         self,
