@@ -67,3 +67,24 @@ def test_images_and_mongoengine_examples_run(
     assert sorted(p.name for p in (root / "images").iterdir()) == [
         "test-100.png", "test-32.png", "test-original.png", "test.png"
     ]  # fmt: skip
+
+
+def test_links_examples_run(tmp_path: Path) -> None:
+    """docs/links.md: its blocks run, and the links it shows are the ones given."""
+    import flask_fs as fs
+
+    app = Flask("docs_links", instance_path=str(tmp_path))
+    app.config.update(SECRET_KEY="secret", FS_SERVE=True, SERVER_NAME="example.com")
+    avatars, invoices = fs.Storage("avatars", fs.ALL), fs.Storage("invoices", fs.ALL)
+    namespace: dict[str, object] = {"app": app, "avatars": avatars, "invoices": invoices}
+    fs.init_app(app, avatars, invoices)
+    with app.test_request_context():
+        for block in _blocks("links.md"):
+            exec(compile(block, "links.md", "exec"), namespace)
+        for line in _blocks("links.md")[0].splitlines():
+            expression, _, shown = line.partition("  # ")
+            assert eval(expression, namespace) == shown.split()[0].strip("'")
+        fs.init_app(app, invoices)  # the settings the last block set
+        url = invoices.url("2024/0042.pdf")
+    assert url is not None
+    assert "signature=" in url

@@ -121,6 +121,66 @@ def info_command(location: str) -> None:
         click.echo(f"url:      {url}")
 
 
+#: The units of a duration given on the command line, in seconds.
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """A duration: seconds (``3600``), or a number with a unit: ``45s``, ``30m``, ``1h``, ``2d``."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    factor = DURATION_UNITS.get(text[-1:])
+    try:
+        seconds = float(text[:-1] if factor else text) * (factor or 1)
+    except ValueError:
+        seconds = 0
+    if not seconds > 0:
+        raise click.BadParameter(f"{value!r} is not a duration such as 3600, 30m, 1h or 2d")
+    return seconds
+
+
+@fs_command.command("url")
+@click.argument("location")
+@click.option(
+    "--expires", callback=_duration, help="Sign the URL for this long: 3600, 30m, 1h, 2d."
+)
+@click.option("--download-name", help="The name the browser saves the file under.")
+@click.option(
+    "--inline/--attachment",
+    default=None,
+    help="Show the file in the browser, or download it (active content is never shown).",
+)
+@click.option("--external", is_flag=True, help="An absolute URL (for the serving view).")
+def url_command(
+    location: str,
+    expires: float | None,
+    download_name: str | None,
+    inline: bool | None,
+    external: bool,
+) -> None:
+    """Print the URL of STORAGE:NAME (signed with --expires, --download-name or --inline)."""
+    where = _storage_location(location)
+    assert where.storage is not None
+    try:
+        url = where.storage.url(
+            where.path, external, expires=expires, download_name=download_name, inline=inline
+        )
+    except FSError as exc:
+        _fail(str(exc))
+        return
+    except RuntimeError as exc:  # url_for outside a request, without SERVER_NAME
+        _fail(f"{exc} (set SERVER_NAME to build the serving view's URLs from the command line)")
+        return
+    if url is None:
+        _fail(
+            f"storage {where.storage.name!r} has no URL: set its URL, turn FS_SERVE on, "
+            "or sign one with --expires"
+        )
+        return
+    click.echo(url)
+
+
 def _sources(source: Location) -> Iterator[tuple[str, str]]:
     """(full source name or path, name relative to the source) for every file to copy."""
     if source.storage is not None:

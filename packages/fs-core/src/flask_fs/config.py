@@ -1,7 +1,8 @@
 """The configuration cascade: from the Flask config to one storage's settings.
 
 Lowest precedence first: the backend's declared defaults, then global keys (``FS_URL``,
-``FS_ROOT``, ``FS_ALLOW``, ``FS_DENY``, ``FS_CHECK_FOLDERS``, ``FS_CACHE_CONTROL``), then
+``FS_ROOT``, ``FS_ALLOW``, ``FS_DENY``, ``FS_CHECK_FOLDERS``, ``FS_CACHE_CONTROL``,
+``FS_SIGNED_URLS``, ``FS_URL_EXPIRES``), then
 backend-level keys ``FS_{BACKEND}_{KEY}``, then storage-level keys ``{NAME}_FS_{KEY}``.
 Global and backend-level ``URL`` and ``ROOT`` are parents: a storage gets ``{url}/{name}/``
 and ``{root}/{name}``; storage-level values are used as they are.
@@ -10,13 +11,15 @@ and ``{root}/{name}``; storage-level values are used as they are.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 
 from .errors import ConfigurationError
-from .settings import apply_settings, coerce
+from .settings import apply_settings, coerce, declared_settings
 
 #: Global keys and their defaults (``FS_SERVE`` defaults to ``app.debug``, ``FS_ROOT`` to the
 #: instance folder: both are filled in by :func:`set_global_defaults`).
@@ -30,7 +33,21 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
 }
 
 #: Storage-level keys that fs-core itself reads, whatever the backend.
-CORE_KEYS = frozenset({"backend", "url", "allow", "deny", "check_folders", "cache_control"})
+CORE_KEYS = frozenset(
+    {
+        "backend",
+        "url",
+        "allow",
+        "deny",
+        "check_folders",
+        "cache_control",
+        "signed_urls",
+        "url_expires",
+    }
+)
+
+#: ``URL_EXPIRES`` when nothing sets it: signed URLs work for an hour.
+DEFAULT_URL_EXPIRES = 3600
 
 #: Keys given as parents (a folder or URL under which each storage gets its own).
 PARENT_KEYS = ("url", "root")
@@ -126,12 +143,34 @@ def resolve_config(
     result.setdefault("url", None)
     result.setdefault("allow", cfg.get("FS_ALLOW") or ())  # the global FS_ALLOW / FS_DENY
     result.setdefault("deny", cfg.get("FS_DENY") or ())
+    _apply_aliases(storage_name, backend_settings, result)
     for key, check in _GLOBAL_CORE_KEYS.items():  # unset: the global FS_{KEY}, else None
         value = result.get(key)
         value = cfg.get(f"FS_{key.upper()}") if value is None else value
         result[key] = None if value is None else check(storage_name, key, value)
+    if result["url_expires"] is None:
+        result["url_expires"] = DEFAULT_URL_EXPIRES
     result["backend"] = backend_name
     return Config(apply_settings(storage_name, backend_settings, result))
+
+
+def _apply_aliases(
+    storage_name: str, backend_settings: Mapping[str, Any], result: dict[str, Any]
+) -> None:
+    """Give a core key the value of the deprecated backend setting that is its alias
+    (``Setting(alias_of=...)``), when the core key is not set itself; with a warning."""
+    for key, setting in declared_settings(backend_settings).items():
+        if setting.alias_of is None or result.get(key) is None:
+            continue
+        warnings.warn(
+            f"storage {storage_name!r}: {key.upper()} is deprecated, use "
+            f"{setting.alias_of.upper()} (e.g. {config_key_prefix(storage_name)}"
+            f"{setting.alias_of.upper()})",
+            DeprecationWarning,
+            stacklevel=5,  # the init_app() call
+        )
+        if result.get(setting.alias_of) is None:
+            result[setting.alias_of] = result[key]
 
 
 def _bool(storage: str, key: str, value: Any) -> bool:
@@ -148,8 +187,22 @@ def _header_value(storage: str, key: str, value: Any) -> str:
     return value
 
 
+def _positive_seconds(storage: str, key: str, value: Any) -> float:
+    """A duration in seconds, more than zero (a ``timedelta`` is accepted)."""
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    seconds = coerce(storage, key, value, float)
+    if seconds <= 0:
+        raise ConfigurationError(
+            f"storage {storage!r}: {key.upper()} must be a number of seconds above 0, not {value!r}"
+        )
+    return float(seconds)
+
+
 #: Core keys that a global ``FS_{KEY}`` gives every storage, and how their values are checked.
 _GLOBAL_CORE_KEYS: dict[str, Callable[[str, str, Any], Any]] = {
     "check_folders": _bool,
     "cache_control": _header_value,
+    "signed_urls": _bool,
+    "url_expires": _positive_seconds,
 }

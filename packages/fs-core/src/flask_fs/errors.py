@@ -58,6 +58,10 @@ class BackendNotFound(ConfigurationError):
     """Raised at ``init_app`` when a storage asks for a backend that is not installed."""
 
 
+class InvalidExpiry(FSError, ValueError):
+    """Raised for an ``expires`` that is not a positive number of seconds or ``timedelta``."""
+
+
 class UnknownStorage(FSError):
     """Raised by :func:`flask_fs.by_name` for a name that no initialised storage has."""
 
@@ -84,6 +88,7 @@ __all__ = [
     "FSError",
     "FileExists",
     "FileNotFound",
+    "InvalidExpiry",
     "InvalidFilename",
     "NameConflict",
     "OperationNotSupported",

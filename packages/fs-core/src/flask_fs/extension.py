@@ -2,7 +2,7 @@
 
 It sets the global defaults, configures each storage (its settings resolved, its backend
 instantiated) into the application's :class:`~flask_fs.state.FSState`, and registers the
-serving blueprint when ``FS_SERVE`` is on.
+serving blueprint: it serves anyone when ``FS_SERVE`` is on, signed URLs only otherwise.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask, *storages: Storage) -> None:
-    """Initialise storages' configuration and register the serving blueprint if needed.
+    """Initialise storages' configuration and register the serving blueprint.
 
     :param app: The :class:`~flask.Flask` instance to get the configuration from.
     :param storages: The :class:`Storage` instances to register and configure.
@@ -31,9 +31,10 @@ def init_app(app: Flask, *storages: Storage) -> None:
     state: FSState = app.extensions.setdefault(EXTENSION_KEY, FSState())
     for storage in storages:
         configure_storage(app, storage)
-    if app.config["FS_SERVE"] and not state.serving:
+    if not state.registered:  # signed URLs are served even when FS_SERVE is off
         app.register_blueprint(bp, url_prefix=app.config["FS_PREFIX"])
-        state.serving = True
+        state.registered = True
+    state.serving = state.serving or bool(app.config["FS_SERVE"])
 
 
 def configure_storage(app: Flask, storage: Storage) -> None:

@@ -42,6 +42,9 @@ class Setting:
     default: Any = None
     required: bool = False
     doc: str = ""
+    #: A deprecated setting kept for the core key named here (``"url_expires"``): when set, it
+    #: gives that key its value, with a :class:`DeprecationWarning`.
+    alias_of: str | None = None
 
 
 def declared_settings(settings: Mapping[str, Any]) -> dict[str, Setting]:

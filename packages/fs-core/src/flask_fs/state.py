@@ -36,7 +36,8 @@ class FSState:
     """Everything flask-fs keeps on one application."""
 
     storages: dict[str, ConfiguredStorage] = field(default_factory=dict)
-    serving: bool = False
+    serving: bool = False  #: whether the view serves unsigned requests (``FS_SERVE``)
+    registered: bool = False  #: whether the serving blueprint is registered
 
 
 def get_state(app: Flask | None = None) -> FSState:

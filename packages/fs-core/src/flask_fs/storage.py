@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast, overload
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from flask import Flask, current_app, has_request_context, request, url_for
 from werkzeug.datastructures import FileStorage
@@ -31,6 +31,7 @@ from .extensions import DEFAULTS, Extensions, contains_extension, normalize_exte
 from .folders import check_folders
 from .names import clean_filename, extension_of, join_name, validate_name, validate_prefix
 from .serving import harden, set_cache_control
+from .signing import as_timedelta, grant
 from .state import ConfiguredStorage, get_state
 
 if TYPE_CHECKING:
@@ -174,27 +175,70 @@ class Storage:
     @property
     def has_url(self) -> bool:
         """Whether this storage has a public URL."""
-        return bool(self.config.url) or self.backend.has_signed_urls or self._serving
+        return bool(self.config.url) or self._signs_by_default or self._serving
 
-    def url(self, filename: str, external: bool = False) -> str | None:
+    def url(
+        self,
+        filename: str,
+        external: bool = False,
+        *,
+        expires: float | timedelta | None = None,
+        download_name: str | None = None,
+        inline: bool | None = None,
+    ) -> str | None:
         """The URL a file is (or would be) served at; ``None`` when the storage has no URL.
 
-        In order: the configured ``URL``; a signed, expiring URL when the backend gives them
-        (S3, Swift); the serving view's URL when ``FS_SERVE`` is on.
+        Unsigned, in order: the configured ``URL``; the serving view's URL when ``FS_SERVE``
+        is on. Signed when ``expires`` is given, when ``SIGNED_URLS`` is on (then for
+        ``URL_EXPIRES``), or when a download name or disposition is asked: the store's own
+        signed URL (S3, Swift), else the serving view's, signed with the application's secret
+        key (under the configured ``URL`` if there is one: a CDN in front of the view).
 
         :param external: If True, an absolute URL (for the serving view).
+        :param expires: How long the URL works: seconds or a :class:`~datetime.timedelta`.
+        :param download_name: The name the browser saves the file under.
+        :param inline: False to make the browser download the file; True to show it (active
+            content, such as HTML or SVG, is never shown).
+        :raises ConfigurationError: for a URL signed by the view without a ``SECRET_KEY``.
         """
         if isinstance(filename, str) and filename.startswith("/"):
             filename = filename[1:]  # url("/a.txt") is url("a.txt"), as in 0.4.0
         filename = validate_name(filename)
+        if expires is None and (
+            download_name is not None or inline is not None or self._signs_by_default
+        ):
+            expires = self.config.url_expires
+        if expires is not None:
+            return self._signed_url(
+                filename, as_timedelta(expires), download_name, inline, external
+            )
         if self.config.url:
             return self._configured_url() + quote(filename)
-        signed = self.backend.signed_url(filename)
-        if signed:
-            return signed
         if self._serving:
             return url_for("fs.get_file", fs=self.name, filename=filename, _external=external)
         return None
+
+    @property
+    def _signs_by_default(self) -> bool:
+        return bool(self.config.get("signed_urls")) or self.backend.has_signed_urls
+
+    def _signed_url(
+        self,
+        filename: str,
+        expires: timedelta,
+        download_name: str | None,
+        inline: bool | None,
+        external: bool,
+    ) -> str:
+        signed = self.backend.signed_url(
+            filename, expires=expires, download_name=download_name, inline=inline
+        )
+        if signed:
+            return signed
+        query = grant(self.name, filename, expires, download_name, inline).query(current_app)
+        if self.config.url:
+            return f"{self._configured_url()}{quote(filename)}?{urlencode(query)}"
+        return url_for("fs.get_file", fs=self.name, filename=filename, _external=external, **query)
 
     # -- reading and writing -------------------------------------------------------------------
 

@@ -595,9 +595,12 @@ class ObjectStoreBackend(BaseBackend):
         download_name: str | None = None,
         inline: bool | None = None,
     ) -> str | None:
-        """:meth:`presign`, its errors mapped. The disposition is sent only when it says more
+        """:meth:`presign`, its errors mapped; ``expires`` defaults to the storage's
+        ``URL_EXPIRES``. The disposition is sent only when it says more
         than the store's default (inline, under the object's name): a download name, a
         download, or active content, which is never inline."""
+        if expires is None and self.config.get("url_expires"):
+            expires = timedelta(seconds=self.config["url_expires"])  # the core URL_EXPIRES
         mime = guess_mime(filename)
         disposition = None
         if download_name or inline is False or is_active(mime):
@@ -613,7 +616,7 @@ class ObjectStoreBackend(BaseBackend):
         download_name: str | None = None,
         inline: bool | None = None,
     ) -> str | None:
-        if not self.has_signed_urls:
+        if expires is None and not self.has_signed_urls:
             return None
         return self.signed_url_of(filename, expires, download_name, inline)
 

@@ -82,8 +82,7 @@ class S3Backend(objectstore.ObjectStoreBackend):
         "multipart_threshold": Setting(int, 8 * MiB),
         "multipart_chunksize": Setting(int, 8 * MiB),
         "max_concurrency": Setting(int, 4),
-        "signed_urls": Setting(bool, False),
-        "signed_url_expiry": Setting(int, 3600),
+        "signed_url_expiry": Setting(int, 3600, alias_of="url_expires"),  # deprecated
         "conditional_copy": Setting(bool, False),
     }
     client_errors = (ClientError, BotoCoreError)
@@ -352,7 +351,7 @@ class S3Backend(objectstore.ObjectStoreBackend):
 
     @property
     def has_signed_urls(self) -> bool:
-        return bool(self.config["signed_urls"])
+        return bool(self.config.get("signed_urls"))  # the core SIGNED_URLS
 
     def presign(self, filename: str, expires: timedelta | None, disposition: str | None) -> str:
         """A presigned GET (SigV4: SeaweedFS refuses older signatures carrying a disposition).

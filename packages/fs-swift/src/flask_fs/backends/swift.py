@@ -87,7 +87,7 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
         "create_container": Setting(bool, True),
         "segment_size": Setting(int, 16 * MiB),
         "tempurl_key": Setting(str),
-        "tempurl_expiry": Setting(int, 3600),
+        "tempurl_expiry": Setting(int, 3600, alias_of="url_expires"),  # deprecated
         "retries": Setting(int, 3),
         "timeout": Setting(float, 30.0),
     }
@@ -319,7 +319,8 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
 
     @property
     def has_signed_urls(self) -> bool:
-        return bool(self.config["tempurl_key"])
+        """With a ``TEMPURL_KEY``, unless ``SIGNED_URLS`` is set to False."""
+        return bool(self.config["tempurl_key"]) and self.config.get("signed_urls") is not False
 
     def presign(
         self, filename: str, expires: timedelta | None, disposition: str | None

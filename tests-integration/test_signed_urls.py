@@ -1,0 +1,199 @@
+"""Signed URLs to the serving view, over real HTTP: a waitress server in a thread, http.client.
+
+Local, GridFS and fs-core's MemoryBackend (a third-party backend that signs nothing itself),
+with ``FS_SERVE`` off: only signed requests are served.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+import waitress
+from flask import Flask
+from werkzeug.http import parse_options_header
+
+import flask_fs as fs
+from flask_fs.signing import Grant
+from flask_fs.testing.fixtures import storage_config
+
+CONTENT = b"0123456789" * 100
+
+
+@dataclass
+class Served:
+    app: Flask
+    storage: fs.Storage
+
+    def url(self, filename: str, **kwargs: Any) -> str:
+        with self.app.app_context():
+            url = self.storage.url(filename, external=True, **kwargs)
+        assert url is not None
+        return url
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+
+def get(url: str, **headers: str) -> Answer:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=10)
+    try:
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        connection.request("GET", target, headers=headers)
+        response = connection.getresponse()
+        return Answer(response.status, response.headers, response.read())
+    finally:
+        connection.close()
+
+
+def _install_memory_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Declare fs-core's MemoryBackend as the ``memory`` backend (an ``fs.backend`` entry
+    point), as a third-party package would."""
+    dist_info = tmp_path / "site" / "fs_memory_test-1.0.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: fs-memory-test\nVersion: 1.0\n"
+    )
+    (dist_info / "entry_points.txt").write_text(
+        "[fs.backend]\nmemory = flask_fs.testing.memory:MemoryBackend\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+
+
+@pytest.fixture(params=["local", "memory", "gridfs"])
+def served(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Served]:
+    backend = request.param
+    settings: dict[str, Any] = {"BACKEND": backend}
+    if backend == "gridfs":
+        settings.update(MONGO_URL=request.getfixturevalue("mongo_url"), MONGO_DB="fs_signed")
+    if backend == "memory":
+        _install_memory_backend(tmp_path, monkeypatch)
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="a secret", FS_SERVE=False, FS_ROOT=str(tmp_path / "fs"))
+    storage = fs.Storage(f"signed{backend}", fs.ALL)
+    app.config.update(storage_config(storage.name, settings))
+    fs.init_app(app, storage)
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
+    app.config["SERVER_NAME"] = f"127.0.0.1:{server.effective_port}"
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    with app.app_context():
+        for name, content in (
+            ("doc.txt", CONTENT),
+            ("other.txt", b"other"),
+            ("page.html", b"<script>alert(1)</script>"),
+            ("pic.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
+        ):
+            storage.write(name, content, overwrite=True)
+    try:
+        yield Served(app, storage)
+    finally:
+        server.trigger.pull_trigger(server.close)  # in its thread
+        thread.join(5)
+        with app.app_context():
+            for name in list(storage.list_files()):
+                storage.delete(name)
+
+
+def _with_path(url: str, path: str) -> str:
+    return urlsplit(url)._replace(path=path).geturl()
+
+
+def _with_query(url: str, **changes: str) -> str:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.update(changes)
+    return parts._replace(query=urlencode(query)).geturl()
+
+
+def test_a_signed_url_serves_the_file_ranges_included(served: Served) -> None:
+    url = served.url("doc.txt", expires=60)
+    answer = get(url)
+    assert (answer.status, answer.body) == (200, CONTENT)
+    ranged = get(url, Range="bytes=10-19")
+    assert (ranged.status, ranged.body) == (206, b"0123456789")
+    assert ranged.headers["Content-Range"] == f"bytes 10-19/{len(CONTENT)}"
+    etag = answer.headers["ETag"]
+    assert get(url, **{"If-None-Match": etag}).status == 304
+
+
+def test_serving_off_unsigned_is_404_signed_is_200(served: Served) -> None:
+    url = served.url("doc.txt", expires=60)
+    assert get(url).status == 200
+    assert get(url.split("?")[0]).status == 404
+
+
+def test_an_expired_url_is_403(served: Served) -> None:
+    url = served.url("doc.txt", expires=1)
+    assert get(url).status == 200
+    time.sleep(2.1)
+    expired = get(url)
+    assert expired.status == 403
+    assert CONTENT not in expired.body
+
+
+def test_a_signature_made_for_a_past_time_is_403(served: Served) -> None:
+    """The expiry is in the signed message: a valid signature of a past time opens nothing."""
+    with served.app.app_context():
+        query = Grant(served.storage.name, "doc.txt", int(time.time()) - 1).query(served.app)
+    url = served.url("doc.txt", expires=60)
+    assert get(urlsplit(url)._replace(query=urlencode(query)).geturl()).status == 403
+
+
+def test_altered_urls_are_403_and_say_nothing_of_the_file(served: Served) -> None:
+    url = served.url("doc.txt", expires=60, download_name="doc.txt")
+    path = urlsplit(url).path
+    answers = [
+        get(_with_path(url, path.replace("doc.txt", "other.txt"))),  # another file
+        get(_with_path(url, path.replace("doc.txt", "missing.txt"))),  # a file that is not
+        get(_with_path(url, path.replace(served.storage.name, "elsewhere"))),  # no storage
+        get(_with_query(url, signature="A" + dict(parse_qsl(urlsplit(url).query))["signature"])),
+        get(_with_query(url, expires=str(int(time.time()) + 10_000))),
+        get(_with_query(url, download_name="other.txt")),
+        get(_with_query(url, inline="0")),
+    ]
+    assert {a.status for a in answers} == {403}
+    assert len({a.body for a in answers}) == 1  # the same answer whether the file exists or not
+    assert all(CONTENT not in a.body for a in answers)
+
+
+def test_download_name_arrives_intact(served: Served) -> None:
+    name = 'Résumé "final"; été.txt'
+    answer = get(served.url("doc.txt", expires=60, download_name=name, inline=False))
+    assert answer.status == 200
+    kind, options = parse_options_header(answer.headers["Content-Disposition"])
+    assert (kind, options["filename"]) == ("attachment", name)
+    shown = get(served.url("doc.txt", expires=60, download_name=name))
+    assert parse_options_header(shown.headers["Content-Disposition"])[0] == "inline"
+
+
+def test_a_download_name_cannot_inject_a_header(served: Served) -> None:
+    answer = get(served.url("doc.txt", expires=60, download_name="a\r\nSet-Cookie: evil=1.txt"))
+    assert answer.status == 200
+    assert answer.headers.get("Set-Cookie") is None
+    disposition = answer.headers["Content-Disposition"]
+    assert parse_options_header(disposition)[1]["filename"] == "aSet-Cookie: evil=1.txt"
+
+
+@pytest.mark.parametrize("name", ["page.html", "pic.svg"])
+def test_active_content_is_an_attachment(served: Served, name: str) -> None:
+    for kwargs in ({}, {"inline": True}, {"download_name": "x.html", "inline": True}):
+        answer = get(served.url(name, expires=60, **kwargs))
+        assert answer.status == 200
+        kind = parse_options_header(answer.headers["Content-Disposition"])[0]
+        assert kind == "attachment", kwargs
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
