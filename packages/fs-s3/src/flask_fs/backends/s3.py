@@ -17,6 +17,7 @@ An adapter of :class:`~flask_fs.backends.objectstore.ObjectStoreBackend`, which 
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Hashable, Iterator, Mapping
 from datetime import datetime, timedelta
@@ -140,10 +141,22 @@ class S3Backend(objectstore.ObjectStoreBackend):
             self.create_only_client.meta.events.register(
                 f"before-parameter-build.s3.{operation}", _if_none_match
             )
+        # Presigned URLs are SigV4 whatever CLIENT_CONFIG says: SeaweedFS refuses SigV2 ones
+        # that carry a response-content-disposition. Made on the first URL (a client is slow).
+        self._presign_client_args = (
+            session,
+            {**options, "config": client_config.merge(Config(signature_version="s3v4"))},
+        )
         self._bucket_ready = not config["create_bucket"]
         self._bucket_lock = threading.Lock()
 
     # -- the adapter's own ------------------------------------------------------------------
+
+    @functools.cached_property
+    def presign_client(self) -> Any:
+        """A client that signs with SigV4, for presigned URLs."""
+        session, options = self._presign_client_args
+        return session.client("s3", **options)
 
     def _key(self, filename: str) -> str:
         return self.key_prefix + filename
@@ -355,7 +368,8 @@ class S3Backend(objectstore.ObjectStoreBackend):
         return bool(self.config["signed_urls"])
 
     def presign(self, filename: str, expires: timedelta | None, disposition: str | None) -> str:
-        """A presigned GET (SigV4: SeaweedFS refuses older signatures carrying a disposition).
+        """A presigned GET, always SigV4, which signs the query too: the disposition
+        (``ResponseContentDisposition``) cannot be altered, nor the key.
 
         (``ResponseContentType`` would pin the type too, but SeaweedFS refuses such signatures.)
         """
@@ -365,7 +379,9 @@ class S3Backend(objectstore.ObjectStoreBackend):
         seconds = self.config["signed_url_expiry"] if expires is None else expires.total_seconds()
         return cast(
             str,
-            self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=int(seconds)),
+            self.presign_client.generate_presigned_url(
+                "get_object", Params=params, ExpiresIn=int(seconds)
+            ),
         )
 
 
