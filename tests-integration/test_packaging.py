@@ -34,9 +34,10 @@ DISTRIBUTIONS = {
     "fs-images": ("flask_fs.images.make_thumbnail", {"pillow"}),
     "fs-mongo": ("flask_fs.mongo.ImageField", {"mongoengine", "pymongo", "pillow"}),
 }
-HEAVY = {"boto3", "pymongo", "python-swiftclient", "pillow", "mongoengine"}
+HEAVY = {"boto3", "pymongo", "python-swiftclient", "pillow", "mongoengine", "cryptography"}
 EXTRAS = {
     "s3": {"fs-s3", "boto3"},
+    "cloudfront": {"fs-s3", "boto3", "cryptography"},
     "gridfs": {"fs-gridfs", "pymongo"},
     "swift": {"fs-swift", "python-swiftclient"},
     "images": {"fs-images", "pillow"},

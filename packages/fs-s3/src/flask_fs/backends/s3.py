@@ -17,16 +17,19 @@ An adapter of :class:`~flask_fs.backends.objectstore.ObjectStoreBackend`, which 
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Hashable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from importlib.metadata import version
 from typing import IO, Any, ClassVar, cast
+from urllib.parse import quote, urlencode
 
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.signers import CloudFrontSigner
 
 from flask_fs.backends import objectstore
 from flask_fs.errors import ConfigurationError
@@ -61,8 +64,10 @@ class S3Backend(objectstore.ObjectStoreBackend):
     (``boto3.client`` options: ``verify``, ``use_ssl``...), ``object_parameters`` (sent with
     every upload: ``ACL``, ``CacheControl``, ``ContentDisposition``...), ``multipart_threshold``,
     ``multipart_chunksize``, ``max_concurrency``, ``signed_urls``, ``signed_url_expiry``,
-    ``serve_redirect`` and ``conditional_copy`` (server-side copies that must not overwrite, for
-    servers that honour ``If-None-Match`` on ``CopyObject``, such as AWS).
+    ``serve_redirect``, ``conditional_copy`` (server-side copies that must not overwrite, for
+    servers that honour ``If-None-Match`` on ``CopyObject``, such as AWS), and
+    ``cloudfront_key_id`` with ``cloudfront_private_key`` (PEM text or the path of a PEM file:
+    signed URLs are then CloudFront's, on ``cloudfront_domain`` or else the storage's ``URL``).
     """
 
     settings: ClassVar[Mapping[str, Any]] = {
@@ -84,10 +89,14 @@ class S3Backend(objectstore.ObjectStoreBackend):
         "max_concurrency": Setting(int, 4),
         "signed_url_expiry": Setting(int, 3600, alias_of="url_expires"),  # deprecated
         "conditional_copy": Setting(bool, False),
+        "cloudfront_key_id": Setting(str),
+        "cloudfront_private_key": Setting(str),
+        "cloudfront_domain": Setting(str),
     }
     client_errors = (ClientError, BotoCoreError)
 
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
+        storage_url = config.get("url")
         super().__init__(name, config)
         config = self.config  # every setting present, of its declared type
         self.bucket: str = config["bucket"]
@@ -139,10 +148,25 @@ class S3Backend(objectstore.ObjectStoreBackend):
             self.create_only_client.meta.events.register(
                 f"before-parameter-build.s3.{operation}", _if_none_match
             )
+        # Presigned URLs are SigV4 whatever CLIENT_CONFIG says: SeaweedFS refuses SigV2 ones
+        # that carry a response-content-disposition. Made on the first URL (a client is slow).
+        self._presign_client_args = (
+            session,
+            {**options, "config": client_config.merge(Config(signature_version="s3v4"))},
+        )
         self._bucket_ready = not config["create_bucket"]
         self._bucket_lock = threading.Lock()
+        self.cloudfront: CloudFront | None = None
+        if config["cloudfront_key_id"] or config["cloudfront_private_key"]:
+            self.cloudfront = CloudFront.from_settings(name, config, storage_url)
 
     # -- the adapter's own ------------------------------------------------------------------
+
+    @functools.cached_property
+    def presign_client(self) -> Any:
+        """A client that signs with SigV4, for presigned URLs."""
+        session, options = self._presign_client_args
+        return session.client("s3", **options)
 
     def _key(self, filename: str) -> str:
         return self.key_prefix + filename
@@ -354,18 +378,92 @@ class S3Backend(objectstore.ObjectStoreBackend):
         return bool(self.config.get("signed_urls"))  # the core SIGNED_URLS
 
     def presign(self, filename: str, expires: timedelta | None, disposition: str | None) -> str:
-        """A presigned GET (SigV4: SeaweedFS refuses older signatures carrying a disposition).
+        """A presigned GET, always SigV4, which signs the query too: the disposition
+        (``ResponseContentDisposition``) cannot be altered, nor the key.
 
         (``ResponseContentType`` would pin the type too, but SeaweedFS refuses such signatures.)
         """
+        seconds = self.config["signed_url_expiry"] if expires is None else expires.total_seconds()
+        if self.cloudfront:
+            return self.cloudfront.sign(filename, int(seconds), disposition)
         params = {"Bucket": self.bucket, "Key": self._key(filename)}
         if disposition:
             params["ResponseContentDisposition"] = disposition
-        seconds = self.config["signed_url_expiry"] if expires is None else expires.total_seconds()
         return cast(
             str,
-            self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=int(seconds)),
+            self.presign_client.generate_presigned_url(
+                "get_object", Params=params, ExpiresIn=int(seconds)
+            ),
         )
+
+
+class CloudFront:
+    """CloudFront signed URLs (a canned policy: one URL, until it expires), by botocore's
+    ``CloudFrontSigner`` with RSA-SHA1 from ``cryptography`` (``pip install fs-s3[cloudfront]``).
+
+    A URL is the distribution's ``base`` URL, the file's name and, for a disposition, the
+    ``response-content-disposition`` query, which the signature covers: the distribution must
+    forward that query string to S3 for the name to apply.
+    """
+
+    def __init__(self, base: str, key_id: str, private_key: bytes) -> None:
+        try:
+            from cryptography.hazmat.primitives import hashes, serialization
+            from cryptography.hazmat.primitives.asymmetric import padding, rsa
+        except ImportError as exc:  # pragma: no cover - the extra is installed in the tests
+            raise ConfigurationError(
+                "CloudFront signed URLs need the cryptography package: "
+                "pip install 'fs-s3[cloudfront]'"
+            ) from exc
+        key = serialization.load_pem_private_key(private_key, password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError("not an RSA key")
+
+        def rsa_sign(message: bytes) -> bytes:
+            # SHA-1 is what CloudFront verifies canned-policy signatures with.
+            return key.sign(message, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+
+        self.base = base if base.endswith("/") else base + "/"
+        self.signer = CloudFrontSigner(key_id, rsa_sign)
+
+    @classmethod
+    def from_settings(
+        cls, name: str, config: Mapping[str, Any], storage_url: str | None
+    ) -> CloudFront:
+        """From the ``CLOUDFRONT_*`` settings; the domain defaults to the storage's ``URL``."""
+        key_id, private_key = config["cloudfront_key_id"], config["cloudfront_private_key"]
+        base = config["cloudfront_domain"] or storage_url
+        if not (key_id and private_key and base):
+            raise ConfigurationError(
+                f"storage {name!r}: CloudFront signed URLs need CLOUDFRONT_KEY_ID, "
+                "CLOUDFRONT_PRIVATE_KEY and CLOUDFRONT_DOMAIN (or URL)"
+            )
+        if "://" not in base:
+            base = "https://" + base.lstrip("/")
+        pem = private_key.strip().encode()
+        if not pem.startswith(b"-----BEGIN"):
+            try:
+                with open(private_key, "rb") as file:
+                    pem = file.read()
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"storage {name!r}: CLOUDFRONT_PRIVATE_KEY is neither a PEM key nor a "
+                    f"readable file ({exc.strerror})"
+                ) from exc
+        try:
+            return cls(base, key_id, pem)
+        except (ValueError, TypeError) as exc:  # TypeError: a key that needs a password
+            raise ConfigurationError(
+                f"storage {name!r}: CLOUDFRONT_PRIVATE_KEY is not an unencrypted RSA private "
+                "key in PEM"
+            ) from exc
+
+    def sign(self, filename: str, seconds: int, disposition: str | None) -> str:
+        url = self.base + quote(filename)
+        if disposition:
+            url += "?" + urlencode({"response-content-disposition": disposition}, quote_via=quote)
+        expires = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+        return cast(str, self.signer.generate_presigned_url(url, date_less_than=expires))
 
 
 def _info(answer: Mapping[str, Any], size: int) -> objectstore.ObjectInfo:

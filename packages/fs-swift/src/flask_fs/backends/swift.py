@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import secrets
 import threading
 from collections.abc import Hashable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
@@ -33,6 +34,7 @@ from urllib.parse import quote, urlsplit
 from swiftclient.client import ClientException, Connection
 from swiftclient.service import SwiftError, SwiftService, SwiftUploadObject
 from swiftclient.utils import generate_temp_url
+from werkzeug.http import parse_options_header
 
 from flask_fs.backends import objectstore
 from flask_fs.errors import BackendError
@@ -47,6 +49,8 @@ MiB = 1024 * 1024
 #: The prefix of an object's user metadata headers.
 META = "x-object-meta-"
 LISTING_PAGE = 10_000
+#: The container's TempURL key, which Swift's tempurl accepts as well as the account's.
+_CONTAINER_KEY = "X-Container-Meta-Temp-URL-Key"
 #: How swiftclient names a segment: ``<object>/slo/<mtime>[/<size>]/<segment size>/<index>``
 #: (the size is missing when a stream is uploaded).
 _SEGMENT = re.compile(r"^(?P<object>.+)/slo/[^/]+(?:/\d+){2,3}$")
@@ -72,8 +76,10 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
 
     and optionally ``auth_version`` (``"1"``, ``"2.0"`` or ``"3"``), ``os_options`` (tenant or
     project, domains, region...: what v3 providers need), ``container`` (default: the storage
-    name), ``create_container``, ``segment_size``, ``tempurl_key`` and ``tempurl_expiry``
-    (``url()`` then gives temporary URLs), ``serve_redirect``, ``retries`` and ``timeout``.
+    name), ``create_container``, ``segment_size``, ``tempurl_key`` (the account's or the
+    container's TempURL key) and ``tempurl_expiry`` (``url()`` then gives temporary URLs),
+    ``set_tempurl_key`` (without ``tempurl_key``: use the container's key, set to a random one
+    if it has none), ``serve_redirect``, ``retries`` and ``timeout``.
     """
 
     settings: ClassVar[Mapping[str, Any]] = {
@@ -88,6 +94,7 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
         "segment_size": Setting(int, 16 * MiB),
         "tempurl_key": Setting(str),
         "tempurl_expiry": Setting(int, 3600, alias_of="url_expires"),  # deprecated
+        "set_tempurl_key": Setting(bool, False),
         "retries": Setting(int, 3),
         "timeout": Setting(float, 30.0),
     }
@@ -103,6 +110,8 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
         self._local = threading.local()
         self._container_ready = not config["create_container"]
         self._lock = threading.Lock()
+        self._container_key: str | None = None
+        self._key_lock = threading.Lock()
         self.service = SwiftService(
             options={
                 "auth": config["authurl"],
@@ -319,21 +328,43 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
 
     @property
     def has_signed_urls(self) -> bool:
-        """With a ``TEMPURL_KEY``, unless ``SIGNED_URLS`` is set to False."""
-        return bool(self.config["tempurl_key"]) and self.config.get("signed_urls") is not False
+        """With a ``TEMPURL_KEY`` (or ``SET_TEMPURL_KEY``), unless ``SIGNED_URLS`` is set to
+        False."""
+        keyed = self.config["tempurl_key"] or self.config["set_tempurl_key"]
+        return bool(keyed) and self.config.get("signed_urls") is not False
 
     def presign(
         self, filename: str, expires: timedelta | None, disposition: str | None
     ) -> str | None:
-        """A TempURL (Swift's tempurl answers as an attachment unless asked otherwise)."""
-        if not self.config["tempurl_key"]:
+        """A TempURL. Its signature covers the method, path and expiry, not the ``filename``
+        and ``inline`` parameters that choose the disposition (see :func:`_disposition_query`).
+        """
+        key = self._tempurl_key()
+        if not key:
             return None
         storage_url, _ = self.conn.get_auth()
         parts = urlsplit(storage_url)
         path = f"{parts.path}/{quote(self.container)}/{quote(filename)}"
         seconds = self.config["tempurl_expiry"] if expires is None else expires.total_seconds()
-        signed = generate_temp_url(path, int(seconds), self.config["tempurl_key"], "GET")
-        return f"{parts.scheme}://{parts.netloc}{signed}"
+        signed = generate_temp_url(path, int(seconds), key, "GET")
+        return f"{parts.scheme}://{parts.netloc}{signed}{_disposition_query(disposition)}"
+
+    def _tempurl_key(self) -> str | None:
+        """``TEMPURL_KEY``; else, with ``SET_TEMPURL_KEY``, the container's key, which is set to
+        a random one first if the container has none (two processes doing so at once: the last
+        one's key wins, the other's first URLs are refused)."""
+        key: str | None = self.config["tempurl_key"] or self._container_key
+        if key or not self.config["set_tempurl_key"]:
+            return key
+        conn = self.conn
+        with self._key_lock:
+            if self._container_key is None:
+                key = conn.head_container(self.container).get(_CONTAINER_KEY.lower())
+                if not key:
+                    conn.post_container(self.container, {_CONTAINER_KEY: secrets.token_urlsafe(32)})
+                    key = conn.head_container(self.container)[_CONTAINER_KEY.lower()]
+                self._container_key = key
+            return self._container_key
 
     # -- segments of large objects -------------------------------------------------------------
 
@@ -411,6 +442,18 @@ def _info(headers: Mapping[str, str], size: int) -> objectstore.ObjectInfo:
         metadata={k[len(META) :]: v for k, v in headers.items() if k.startswith(META)},
         raw=headers,
     )
+
+
+def _disposition_query(disposition: str | None) -> str:
+    """The tempurl parameters answering with ``disposition`` (``inline`` when ``None``, where
+    Swift's default is an attachment): ``filename`` names the file, ``inline`` keeps it inline,
+    and Swift writes the header itself (``filename*`` for non-ASCII)."""
+    if disposition is None:
+        return "&inline"
+    kind, params = parse_options_header(disposition)
+    name = params.get("filename")
+    query = f"&filename={quote(name, safe='')}" if name else ""
+    return query + ("&inline" if kind == "inline" else "")
 
 
 def _status(error: BaseException) -> int | None:
