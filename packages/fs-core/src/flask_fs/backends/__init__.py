@@ -28,6 +28,8 @@ from ..streams import TextWriter, copy_stream, sha256_hex, upload_stream
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
 
+    from .direct import StoreUploads
+
 # Backends from other distributions (fs-local, fs-s3, ...) install modules into this package.
 __path__ = extend_path(__path__, __name__)
 
@@ -301,6 +303,11 @@ class BaseBackend(ABC):
         backend's configured expiry), answering with the ``Content-Disposition`` that
         :func:`~flask_fs.serving.content_disposition` gives for ``download_name`` and
         ``inline``; ``None`` when the backend does not sign URLs (the default)."""
+        return None
+
+    def direct_uploads(self) -> StoreUploads | None:
+        """What lets browsers upload straight to the store (see :mod:`flask_fs.backends.direct`);
+        ``None`` (the default): the application receives the uploads itself."""
         return None
 
     @property
