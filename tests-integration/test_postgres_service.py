@@ -11,7 +11,8 @@ def test_postgres_answers_and_keeps_what_is_committed(postgres_url: str) -> None
         conn.execute("INSERT INTO service_probe VALUES (42)")
         with conn.cursor() as cur:
             cur.execute(
-                "SELECT current_setting('server_version_num')::int >= 130000, count(*) FROM service_probe"
+                "SELECT current_setting('server_version_num')::int >= 130000, count(*)"
+                " FROM service_probe"
             )
             assert cur.fetchone() == (True, 1)
         conn.execute("DROP TABLE service_probe")
