@@ -50,6 +50,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import posixpath
 import time
 import uuid
 from abc import abstractmethod
@@ -604,7 +605,8 @@ class ObjectStoreBackend(BaseBackend):
         mime = guess_mime(filename)
         disposition = None
         if download_name or inline is False or is_active(mime):
-            disposition = content_disposition(download_name, inline=inline, mime=mime)
+            name = download_name or posixpath.basename(filename)
+            disposition = content_disposition(name, inline=inline, mime=mime)
         with self.errors(filename):
             return self.presign(filename, expires, disposition)
 
