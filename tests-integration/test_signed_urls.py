@@ -8,7 +8,6 @@ are), with ``FS_SERVE`` off: only signed requests are served.
 from __future__ import annotations
 
 import http.client
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,12 +16,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-import waitress
 from flask import Flask
 
 import flask_fs as fs
 from flask_fs.signing import Grant
 from flask_fs.testing.fixtures import storage_config
+from flask_fs.testing.serving import waitress_server
 from flask_fs.testing.signed_links import SignedLinkTests
 
 CONTENT = b"0123456789" * 100
@@ -93,10 +92,6 @@ def served(
     storage = fs.Storage(f"signed{backend}", fs.ALL)
     app.config.update(storage_config(storage.name, settings))
     fs.init_app(app, storage)
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
-    app.config["SERVER_NAME"] = f"127.0.0.1:{server.effective_port}"
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     with app.app_context():
         for name, content in (
             ("doc.txt", CONTENT),
@@ -106,10 +101,10 @@ def served(
         ):
             storage.write(name, content, overwrite=True)
     try:
-        yield Served(app, storage)
+        with waitress_server(app, threads=2) as base:
+            app.config["SERVER_NAME"] = base.removeprefix("http://")
+            yield Served(app, storage)
     finally:
-        server.trigger.pull_trigger(server.close)  # in its thread
-        thread.join(5)
         with app.app_context():
             for name in list(storage.list_files()):
                 storage.delete(name)

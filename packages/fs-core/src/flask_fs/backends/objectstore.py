@@ -81,6 +81,7 @@ from ..settings import Setting
 from ..streams import sha256_hex
 from ..transfers import HashingReader, PipeUpload, RangedReader, claim_name, read_ahead
 from . import BaseBackend, FileInfo, Metadata
+from .checksum_memo import ChecksumMemo
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
@@ -181,6 +182,8 @@ class ObjectStoreBackend(BaseBackend):
 
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
         super().__init__(name, config)
+        #: checksums of versions looked up (annotations) or computed by this process
+        self._memo = ChecksumMemo()
         if _inherited(type(self), "list_objects") and _inherited(type(self), "list_names"):
             raise TypeError(f"{type(self).__name__} must implement list_objects (or list_names)")
 
@@ -407,15 +410,20 @@ class ObjectStoreBackend(BaseBackend):
         """The SHA-256 stored at write time; for an object written by another tool, computed
         once from the version ``info`` describes and remembered with that version's ETag,
         which must still match for it to be trusted (an object replaced since is hashed again).
+        What a second request (annotations) or a read found is remembered by this process too
+        (:class:`~flask_fs.backends.checksum_memo.ChecksumMemo`), for that ETag.
         """
         version = info.version
-        for source in (info.metadata, None):
-            values = source if source is not None else self._annotations(filename, info)
-            stored = stored_checksum(values, version)
-            if stored:
-                return stored
+        stored = stored_checksum(info.metadata, version) or self._memo.get(filename, version)
+        if stored:
+            return stored
+        stored = stored_checksum(self._annotations(filename, info), version)
+        if stored:
+            self._memo.put(filename, version, stored)
+            return stored
         with ObjectReader(self, filename, info.size, info.etag) as reader:
             digest = sha256_hex(cast("IO[bytes]", reader))
+        self._memo.put(filename, version, digest)
         remembered = {CHECKSUM_KEY: digest, CHECKSUM_ETAG_KEY: version}
         with contextlib.suppress(BackendError), self.errors(filename):
             # read-only credentials still get the checksum

@@ -135,7 +135,7 @@ class S3Backend(objectstore.ObjectStoreBackend):
             connect_timeout=5,
             read_timeout=60,
             retries={"max_attempts": 4, "mode": "standard"},
-            max_pool_connections=max(10, concurrency * 2 + 2),
+            max_pool_connections=max(64, concurrency * 2 + 2),
             s3={"addressing_style": config["addressing_style"] or "auto"},
         ).merge(Config(**config["client_config"]))
         options = {"endpoint_url": config["endpoint"], "config": client_config}
