@@ -103,7 +103,10 @@ def test_a_storage_named_uploads_is_still_served(app: Flask) -> None:
 
 def test_the_blueprint_answers_404_for_a_storage_without_direct_uploads(app: Flask) -> None:
     _app_with(
-        app, fs.Storage("files"), fs.Storage("open"), OPEN_FS_DIRECT_UPLOADS=True,
+        app,
+        fs.Storage("files"),
+        fs.Storage("open"),
+        OPEN_FS_DIRECT_UPLOADS=True,
         FILES_FS_DIRECT_UPLOADS_ANONYMOUS=True,
     )
     client = app.test_client()
@@ -113,7 +116,9 @@ def test_the_blueprint_answers_404_for_a_storage_without_direct_uploads(app: Fla
 
 def test_anonymous_uploads_need_no_authorizer(app: Flask) -> None:
     _app_with(
-        app, fs.Storage("files"), FILES_FS_DIRECT_UPLOADS=True,
+        app,
+        fs.Storage("files"),
+        FILES_FS_DIRECT_UPLOADS=True,
         FILES_FS_DIRECT_UPLOADS_ANONYMOUS=True,
     )
     answer = app.test_client().get("/_uploads/files/s3/params?filename=Été 1.TXT&type=text/plain")

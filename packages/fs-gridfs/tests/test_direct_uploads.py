@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from flask_fs.testing.uploads import DirectUploadTests
+from flask_fs.testing.uploads import AppSideUploadTests
 
 
-class TestGridFsDirectUploads(DirectUploadTests):
+class TestGridFsDirectUploads(AppSideUploadTests):
     @pytest.fixture
     def fs_backend(self) -> str:
         return "gridfs"

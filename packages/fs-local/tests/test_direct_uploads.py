@@ -2,10 +2,10 @@
 
 import pytest
 
-from flask_fs.testing.uploads import DirectUploadTests
+from flask_fs.testing.uploads import AppSideUploadTests
 
 
-class TestLocalDirectUploads(DirectUploadTests):
+class TestLocalDirectUploads(AppSideUploadTests):
     @pytest.fixture
     def fs_backend(self) -> str:
         return "local"

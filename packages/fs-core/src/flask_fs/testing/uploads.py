@@ -9,6 +9,7 @@ Backend-independent: a backend's tests subclass :class:`DirectUploadTests` with 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import threading
 import time
@@ -18,7 +19,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from flask import Flask
@@ -35,7 +36,7 @@ from .fixtures import ConformanceFixtures, _empty
 MiB = 1024 * 1024
 
 #: The size limit of the storages under test.
-MAX_SIZE = 16 * MiB
+MAX_SIZE = 8 * MiB
 
 
 @dataclass
@@ -50,7 +51,7 @@ class Answer:
         return json.loads(self.body)
 
 
-def http(
+def fetch(
     method: str,
     url: str,
     body: bytes | None = None,
@@ -92,14 +93,16 @@ def send_body(target: Mapping[str, Any], data: bytes, content_type: str = "") ->
         body, form_type = form_data(
             target["fields"], data, content_type or "application/octet-stream"
         )
-        answer = http("POST", target["url"], body, {**target["headers"], "Content-Type": form_type})
+        answer = fetch(
+            "POST", target["url"], body, {**target["headers"], "Content-Type": form_type}
+        )
     else:
-        answer = http("PUT", target["url"], data, target["headers"])
+        answer = fetch("PUT", target["url"], data, target["headers"])
     if answer.status >= 300 or not target.get("complete"):
         return answer
     if answer.body[:1] == b"{" and "sha256" in answer.json():
         return answer  # the store redirected the browser to the completion URL
-    return http("POST", target["complete"])
+    return fetch("POST", target["complete"])
 
 
 @dataclass
@@ -120,10 +123,10 @@ class UploadsApp:
 
     def params(self, filename: str, content_type: str = "", **more: Any) -> Answer:
         query = urlencode({"filename": filename, "type": content_type, **more})
-        return http("GET", f"{self.endpoint()}/s3/params?{query}")
+        return fetch("GET", f"{self.endpoint()}/s3/params?{query}")
 
     def start(self, filename: str, content_type: str = "", **more: Any) -> dict[str, Any]:
-        answer = http(
+        answer = fetch(
             "POST",
             f"{self.endpoint()}/s3/multipart",
             json_body={"filename": filename, "type": content_type, "metadata": {}, **more},
@@ -138,19 +141,19 @@ class UploadsApp:
 
     def put_part(self, upload: Mapping[str, Any], number: int, data: bytes) -> str:
         """Sign and send part ``number``: its ETag."""
-        signed = http("GET", self.multipart_url(upload, f"/{number}"))
+        signed = fetch("GET", self.multipart_url(upload, f"/{number}"))
         assert signed.status == 200, signed.body
         form = signed.json()
-        answer = http(form.get("method", "PUT"), form["url"], data, form.get("headers") or {})
+        answer = fetch(form.get("method", "PUT"), form["url"], data, form.get("headers") or {})
         assert answer.status == 200, answer.body
         return {k.lower(): v for k, v in answer.headers.items()}["etag"]
 
     def parts(self, upload: Mapping[str, Any]) -> Answer:
-        return http("GET", self.multipart_url(upload))
+        return fetch("GET", self.multipart_url(upload))
 
     def complete(self, upload: Mapping[str, Any], parts: list[tuple[int, str]]) -> Answer:
         given = [{"PartNumber": n, "ETag": etag} for n, etag in parts]
-        return http("POST", self.multipart_url(upload, "/complete"), json_body={"parts": given})
+        return fetch("POST", self.multipart_url(upload, "/complete"), json_body={"parts": given})
 
     def staged(self) -> list[str]:
         """Whatever waits under ``STAGING_FOLDER`` in the storage."""
@@ -322,14 +325,14 @@ class DirectUploadTests(ConformanceFixtures):
         for key in (expired, other_storage):
             answer = uploads.parts({**upload, "key": key})
             assert (answer.status, answer.body) == (403, b"")
-        answer = http("POST", f"{uploads.endpoint()}/complete/{tampered}")
+        answer = fetch("POST", f"{uploads.endpoint()}/complete/{tampered}")
         assert (answer.status, answer.body) == (403, b"")
 
     def test_without_an_authorizer_every_request_is_a_401(self, uploads: UploadsApp) -> None:
         endpoint = uploads.endpoint(uploads.closed)
-        answer = http("GET", f"{endpoint}/s3/params?filename=a.txt&type=text/plain")
+        answer = fetch("GET", f"{endpoint}/s3/params?filename=a.txt&type=text/plain")
         assert (answer.status, answer.body) == (401, b"")
-        answer = http("POST", f"{endpoint}/s3/multipart", json_body={"filename": "a.txt"})
+        answer = fetch("POST", f"{endpoint}/s3/multipart", json_body={"filename": "a.txt"})
         assert answer.status == 401
 
     def test_the_authorizer_names_or_refuses(self, uploads: UploadsApp) -> None:
@@ -338,7 +341,7 @@ class DirectUploadTests(ConformanceFixtures):
         assert send_body(target, b"mine", "text/plain").json()["filename"] == "users/7/mine.txt"
         assert uploads.params("secret.txt", "text/plain").status == 403
         assert uploads.params("boom.txt", "text/plain").status == 403
-        answer = http(
+        answer = fetch(
             "POST", f"{uploads.endpoint()}/s3/multipart", json_body={"filename": "secret.txt"}
         )
         assert answer.status == 403
@@ -371,7 +374,7 @@ class DirectUploadTests(ConformanceFixtures):
         assert uploads.staged() == []
         assert [c["filename"] for c in uploads.completed] == ["big.bin"]
 
-    def test_parts_beyond_the_limit_or_of_another_type_are_refused(
+    def test_parts_of_another_type_or_not_as_stored_are_refused(
         self, uploads: UploadsApp, fs_part_size: int
     ) -> None:
         upload = uploads.start("picture.jpg", "image/jpeg")
@@ -388,7 +391,7 @@ class DirectUploadTests(ConformanceFixtures):
     def test_an_aborted_upload_leaves_nothing(self, uploads: UploadsApp) -> None:
         upload = uploads.start("gone.bin", "application/octet-stream")
         uploads.put_part(upload, 1, b"q" * 1000)
-        answer = http("DELETE", uploads.multipart_url(upload))
+        answer = fetch("DELETE", uploads.multipart_url(upload))
         assert answer.status == 200
         assert uploads.staged() == []
 
@@ -411,12 +414,79 @@ class DirectUploadTests(ConformanceFixtures):
         assert answer.status >= 400
 
 
+class AppSideUploadTests(DirectUploadTests):
+    """Direct uploads the application receives itself (a backend whose ``direct_uploads()`` is
+    ``None``): the limits hold whatever the client says or does not say."""
+
+    def _put(self, url: str, chunks: list[bytes] | None, length: int | None) -> int:
+        """A ``PUT`` with ``http.client``: chunked when ``length`` is None, else with that
+        ``Content-Length`` (and only the headers when ``chunks`` is None); the status."""
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.netloc, timeout=60)
+        try:
+            path = f"{parts.path}?{parts.query}" if parts.query else parts.path
+            if chunks is None:
+                connection.putrequest("PUT", path)
+                connection.putheader("Content-Length", str(length))
+                connection.endheaders()
+            elif length is None:
+                connection.request("PUT", path, body=iter(chunks), encode_chunked=True)
+            else:
+                connection.request("PUT", path, body=b"".join(chunks))
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    def test_a_chunked_body_is_counted_and_refused_beyond_the_limit(
+        self, uploads: UploadsApp
+    ) -> None:
+        with uploads.app.app_context():
+            target = uploads.storage.upload_target("chunked.bin", max_size=10_000)
+        assert self._put(target["url"], [b"c" * 4000] * 5, None) == 413
+        with uploads.app.app_context():
+            assert not uploads.storage.exists("chunked.bin")
+            assert uploads.storage.sweep(0, remove=False) == []
+        assert uploads.staged() == []
+        assert self._put(target["url"], [b"c" * 4000] * 2, None) == 200
+        with uploads.app.app_context():
+            assert uploads.storage.read("chunked.bin") == b"c" * 8000
+
+    def test_a_content_length_above_the_limit_is_refused_before_the_body(
+        self, uploads: UploadsApp
+    ) -> None:
+        with uploads.app.app_context():
+            target = uploads.storage.upload_target("huge.bin", max_size=1000)
+        assert self._put(target["url"], None, 10**12) == 413
+        with uploads.app.app_context():
+            assert not uploads.storage.exists("huge.bin")
+
+    def test_parts_together_stay_within_the_limit(self, uploads: UploadsApp) -> None:
+        upload = uploads.start("parts.bin", "application/octet-stream")
+        uploads.put_part(upload, 1, b"1" * (MAX_SIZE - 10))
+        signed = fetch("GET", uploads.multipart_url(upload, "/2")).json()
+        assert self._put(signed["url"], [b"2" * 100], 100) == 413
+        assert [p["PartNumber"] for p in uploads.parts(upload).json()] == [1]
+        assert self._put(signed["url"], [b"2" * 10], 10) == 200
+        parts = [(p["PartNumber"], p["ETag"]) for p in uploads.parts(upload).json()]
+        assert uploads.complete(upload, parts).json()["size"] == MAX_SIZE
+
+    def test_a_body_url_is_for_one_body_only(self, uploads: UploadsApp) -> None:
+        upload = uploads.start("one.bin", "application/octet-stream")
+        body_url = f"{uploads.endpoint()}/body/{upload['key']}"
+        assert fetch("PUT", body_url, b"x").status == 403
+        with uploads.app.app_context():
+            target = uploads.storage.upload_target("two.bin", max_size=10)
+        ticket = target["url"].rsplit("/", 1)[1]
+        assert fetch("PUT", f"{uploads.endpoint()}/parts/{ticket}/1", b"x").status == 403
+
+
 __all__ = [
     "MAX_SIZE",
     "Answer",
+    "AppSideUploadTests",
     "DirectUploadTests",
     "UploadsApp",
+    "fetch",
     "form_data",
-    "http",
     "send_body",
 ]

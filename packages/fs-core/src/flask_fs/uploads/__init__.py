@@ -4,10 +4,10 @@
 
 - :meth:`flask_fs.Storage.upload_target` signs one upload (a ticket: :mod:`.tickets`);
 - the blueprint (:mod:`.views`) speaks Uppy's ``@uppy/aws-s3`` protocol and receives bodies and
-  parts for backends whose store takes none from browsers (:mod:`.appside`);
-- every upload is checked before it is reported (:mod:`.checks`, :mod:`.completion`), then
-  announced with :data:`flask_fs.signals.upload_completed`;
-- :meth:`flask_fs.Storage.sweep` removes abandoned ones (:mod:`.cleanup`).
+  parts for backends whose store takes none from browsers (``flask_fs.uploads.appside``);
+- every upload is checked before it is reported (:mod:`.checks`,
+  ``flask_fs.uploads.completion``), then announced with :data:`flask_fs.signals.upload_completed`;
+- :meth:`flask_fs.Storage.sweep` removes abandoned ones (``flask_fs.uploads.cleanup``).
 """
 
 from __future__ import annotations

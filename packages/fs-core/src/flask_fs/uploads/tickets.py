@@ -1,7 +1,7 @@
 """Upload tickets: what the application signed for one upload, handed to the browser opaque.
 
 A ticket is a signed token (the application's ``SECRET_KEY``, salted for this one purpose, with
-:func:`flask_fs.signing.signer`: ``SECRET_KEY_FALLBACKS`` verify too) that carries everything the
+``flask_fs.signing.signer``: ``SECRET_KEY_FALLBACKS`` verify too) that carries everything the
 application decided before the bytes came: the storage, the file's final name, the size limit
 and the declared size, the content type, where the bytes wait (a staging name, or the id of an
 upload in parts) and when the ticket expires. The browser sends it back in URL paths (some
@@ -36,7 +36,7 @@ class Ticket:
     max_size: int  #: the most bytes it may hold
     expires: int  #: until when the ticket works (seconds since the epoch)
     content_type: str | None = None  #: the type the browser declared, checked on the bytes
-    size: int | None = None  #: the size the browser declared: the file must have exactly it
+    size: int | None = None  #: the size the browser declared, which the file must have exactly
     staging: str | None = None  #: where a body uploaded to the store waits (store uploads)
     upload_id: str | None = None  #: the upload in parts it belongs to
 

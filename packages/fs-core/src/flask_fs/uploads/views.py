@@ -5,7 +5,8 @@ serving view). :func:`flask_fs.init_app` registers it when a storage sets ``DIRE
 Under that endpoint, the routes of Companion's S3 API, as Uppy's ``@uppy/aws-s3`` calls them
 with its ``endpoint`` option:
 
-- ``GET  /s3/params?filename=&type=[&size=]``: how to send one body (:meth:`Storage.upload_target`);
+- ``GET  /s3/params?filename=&type=[&size=]``: how to send one body
+  (:meth:`flask_fs.Storage.upload_target`);
 - ``POST /s3/multipart`` (JSON ``{filename, type[, size]}``): open an upload in parts, answered
   ``{key, uploadId}``, ``key`` being the upload's ticket;
 - ``GET  /s3/multipart/<uploadId>/<partNumber>?key=``: how to send one part (``{url, method,
@@ -20,7 +21,7 @@ likewise), ``GET|POST /complete/<ticket>`` (a body sent to the store: where the 
 the browser, or where the browser posts once its upload is done).
 
 Who may upload: the routes that start an upload ask the storage's authorizer
-(:meth:`Storage.authorize_uploads`); without one they answer 401 unless
+(:meth:`flask_fs.Storage.authorize_uploads`); without one they answer 401 unless
 ``DIRECT_UPLOADS_ANONYMOUS`` is on. The other routes are authorized by their ticket alone: a
 tampered or expired one is a 403 that says nothing.
 """
@@ -273,8 +274,8 @@ def put_part(fs: str, ticket: str, number: int) -> Response:
 def complete(fs: str, ticket: str) -> Response:
     storage = _storage(fs)
     found = _ticket(storage, ticket)
-    key = request.args.get("key")
-    if key is not None and key != found.staging:  # the store's redirect names what it stored
+    key = request.args.get("key")  # the store's redirect names the key it stored (prefixed)
+    if key is not None and found.staging is not None and not key.endswith(found.staging):
         _refuse(400, "the store stored another name than the one signed")
     return _completed(storage, completion.complete_staged(storage, found))
 
