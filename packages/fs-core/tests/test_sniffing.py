@@ -48,6 +48,10 @@ def test_a_type_matches_its_signature_and_text_has_none() -> None:
     assert not matches("text/plain", PNG)  # a PNG is not text
     assert matches("application/octet-stream", PNG)
     assert matches(None, PNG)
+    assert not matches("application/json", ZIP)
+    assert not matches("image/svg+xml", b"\x7fELF\x02")
+    assert matches("application/x-compressed-tar", b"\x1f\x8b\x08")  # unknown: anything
+    assert matches("video/quicktime", b"\x00\x00\x00\x08wide")
 
 
 def test_names_say_what_they_hold() -> None:

@@ -2,9 +2,10 @@
 (or the type the browser declared) says, as fs-images checks an image's format.
 
 Only formats with a signature are recognised (images, PDF, archives, audio and video, programs);
-text has none. A file *matches* a type when its signature is the one that type has, or, for a
-type without a signature (text, CSV...), when it has no signature of another format: a ``.txt``
-holding a PNG does not match, a ``.png`` holding text does not either.
+text has none. A file *matches* a type when its signature is the one that type has; for a text
+type (``text/*``, JSON, XML, SVG...), when it has no signature at all; any content matches a
+type that is neither (one flask-fs knows nothing of). A ``.txt`` holding a PNG does not match, a
+``.png`` holding text does not either.
 """
 
 from __future__ import annotations
@@ -16,9 +17,6 @@ _Test = Callable[[bytes], bool]
 
 #: How many first bytes :func:`sniff` needs.
 SNIFF_BYTES = 512
-
-#: Generic types that any content matches.
-ANY_CONTENT = frozenset({"application/octet-stream", "binary/octet-stream"})
 
 #: The families of types that share one signature (every ZIP-based format is a ZIP).
 _FAMILIES: dict[str, str] = {
@@ -75,6 +73,24 @@ _FAMILIES: dict[str, str] = {
     "font/woff2": "woff2",
 }
 
+#: Types of text that :func:`is_text` knows besides ``text/*``, ``*+xml`` and ``*+json``.
+_TEXT_TYPES = frozenset(
+    {
+        "application/json",
+        "application/xml",
+        "application/javascript",
+        "application/x-javascript",
+        "application/ecmascript",
+        "application/x-yaml",
+        "application/yaml",
+        "application/x-sh",
+        "application/x-httpd-php",
+        "application/rtf",
+        "application/x-tex",
+        "application/sql",
+    }
+)
+
 _BMP_HEADER_SIZES = frozenset({12, 40, 52, 56, 64, 108, 124})
 
 
@@ -98,12 +114,23 @@ def family_of(mime: str) -> str | None:
     return None
 
 
+def is_text(mime: str) -> bool:
+    """Whether ``mime`` is a text type: its content has no binary signature."""
+    mime = mime.split(";", 1)[0].strip().lower()
+    return mime.startswith("text/") or mime.endswith(("+xml", "+json")) or mime in _TEXT_TYPES
+
+
 def matches(mime: str | None, head: bytes) -> bool:
-    """Whether a file starting with ``head`` may be of type ``mime`` (``None``: unknown type,
-    anything matches but a format with a signature... of its own: see the module)."""
-    if mime is None or mime.split(";", 1)[0].strip().lower() in ANY_CONTENT:
+    """Whether a file starting with ``head`` may be of type ``mime`` (see the module; ``None``,
+    an unknown type: anything matches)."""
+    if mime is None:
         return True
-    return family_of(mime) == sniff(head)
+    family = family_of(mime)
+    if family is not None:
+        return sniff(head) == family
+    if is_text(mime):
+        return sniff(head) is None
+    return True
 
 
 def matches_name(filename: str, head: bytes) -> bool:
@@ -147,7 +174,7 @@ _SIGNATURES: list[tuple[str, _Test]] = [
     ("bmp", _bmp),
     ("tiff", _starts(b"II*\x00", b"MM\x00*")),
     ("ico", _ico),
-    ("isobmff", _at(4, b"ftyp")),
+    ("isobmff", _at(4, b"ftyp", b"moov", b"mdat", b"wide", b"free")),
     ("pdf", _starts(b"%PDF-")),
     ("zip", _starts(b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")),
     ("gzip", _starts(b"\x1f\x8b")),
@@ -168,4 +195,4 @@ _SIGNATURES: list[tuple[str, _Test]] = [
     ("mp3", _mp3),
 ]
 
-__all__ = ["ANY_CONTENT", "SNIFF_BYTES", "family_of", "matches", "matches_name", "sniff"]
+__all__ = ["SNIFF_BYTES", "family_of", "is_text", "matches", "matches_name", "sniff"]

@@ -35,6 +35,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from ..errors import (
+    BackendError,
     FileExists,
     FileNotFound,
     FSError,
@@ -136,6 +137,7 @@ _STATUS: list[tuple[type[FSError], int]] = [
     (InvalidFilename, 400),
     (FileNotFound, 404),
     (UploadNotAllowed, 400),
+    (BackendError, 502),
 ]
 
 
@@ -145,9 +147,11 @@ def _fs_error(exc: FSError) -> tuple[Response, int]:
     if isinstance(exc, UploadRefused):
         status = exc.status
     else:
-        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 502)
-    message = str(exc) if status != 502 else "the storage failed"
-    return jsonify({"error": message}), status
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+    if status >= 500:  # the server's business: logged, not told
+        current_app.logger.error("direct upload failed: %s", exc, exc_info=exc)
+        return jsonify({"error": "the storage failed"}), status
+    return jsonify({"error": str(exc)}), status
 
 
 def _completed(storage: Storage, completed: Completed) -> Response:
