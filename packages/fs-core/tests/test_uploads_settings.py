@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 
 import flask_fs as fs
+from flask_fs.cli import fs_command
 from flask_fs.config import (
     DEFAULT_DIRECT_UPLOADS_EXPIRES,
     DEFAULT_DIRECT_UPLOADS_MAX_SIZE,
@@ -176,3 +177,28 @@ def test_a_ticket_is_not_a_signed_url(app: Flask) -> None:
     payload = token.rsplit(".", 1)[0]
     forged = signer(app).sign(payload.encode()).decode()
     assert read_ticket(app, forged, "files") is None
+
+
+def test_flask_fs_sweep_removes_abandoned_parts(app: Flask) -> None:
+    files = fs.Storage("files")
+    _app_with(app, files, FILES_FS_DIRECT_UPLOADS=True, FILES_FS_DIRECT_UPLOADS_ANONYMOUS=True)
+    client = app.test_client()
+    started = client.post("/_uploads/files/s3/multipart", json={"filename": "big.txt"}).json
+    assert started is not None
+    signed = client.get(
+        f"/_uploads/files/s3/multipart/{started['uploadId']}/1",
+        query_string={"key": started["key"]},
+    ).json
+    assert signed is not None
+    assert client.put(signed["url"], data=b"part one").status_code == 200
+    cli = app.test_cli_runner()
+    kept = cli.invoke(fs_command, ["sweep", "files"])
+    assert "files: 0 leftover(s) deleted" in kept.output
+    dry = cli.invoke(fs_command, ["sweep", "files", "--older-than", "0", "--dry-run"])
+    assert f"would delete files: abandoned upload '{started['uploadId']}'" in dry.output
+    swept = cli.invoke(fs_command, ["sweep", "files", "--older-than", "0"])
+    assert "files: 1 leftover(s) deleted" in swept.output
+    listed = client.get(
+        f"/_uploads/files/s3/multipart/{started['uploadId']}", query_string={"key": started["key"]}
+    )
+    assert listed.json == []
