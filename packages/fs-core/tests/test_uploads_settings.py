@@ -157,7 +157,9 @@ def test_tickets_round_trip_and_refuse_tampering_expiry_and_other_storages(app: 
     token = ticket.sign(app)
     assert read_ticket(app, token, "files") == ticket
     assert read_ticket(app, token, "other") is None
-    assert read_ticket(app, token[:-1] + ("A" if token[-1] != "A" else "B"), "files") is None
+    payload, signature = token.split(".")
+    assert read_ticket(app, "A" + payload[1:] + "." + signature, "files") is None  # ey... → Ay...
+    assert read_ticket(app, payload + "." + signature[:5] + "xyz" + signature[8:], "files") is None
     assert read_ticket(app, "x" + token, "files") is None
     assert read_ticket(app, "not a ticket é", "files") is None
     expired = Ticket("files", "a.txt", 10, int(time.time()) - 1)
@@ -202,3 +204,30 @@ def test_flask_fs_sweep_removes_abandoned_parts(app: Flask) -> None:
         f"/_uploads/files/s3/multipart/{started['uploadId']}", query_string={"key": started["key"]}
     )
     assert listed.json == []
+
+
+def test_bad_requests_to_the_blueprint_are_400s(app: Flask) -> None:
+    files = fs.Storage("files")
+    _app_with(app, files, FILES_FS_DIRECT_UPLOADS=True, FILES_FS_DIRECT_UPLOADS_ANONYMOUS=True)
+    client = app.test_client()
+    assert client.get("/_uploads/files/s3/params?filename=a.txt&size=abc").status_code == 400
+    assert client.get("/_uploads/files/s3/params?filename=a.txt&size=-1").status_code == 400
+    assert client.get("/_uploads/files/s3/params").status_code == 400
+    answer = client.post("/_uploads/files/s3/multipart", json={"filename": "a.txt", "size": True})
+    assert answer.status_code == 400
+    assert answer.json == {"error": "size must be a number of bytes"}
+    assert client.post("/_uploads/files/s3/multipart", data="nope").status_code == 400
+    assert client.get("/_uploads/files/s3/params?filename=..").status_code == 400
+
+
+def test_an_authorizer_may_answer_itself(app: Flask) -> None:
+    from flask import abort
+
+    files = fs.Storage("files")
+
+    @files.authorize_uploads
+    def login_first(request: object, filename: str) -> str:
+        abort(401)
+
+    _app_with(app, files, FILES_FS_DIRECT_UPLOADS=True)
+    assert app.test_client().get("/_uploads/files/s3/params?filename=a.txt").status_code == 401

@@ -93,6 +93,9 @@ def _authorized_name(storage: Storage, requested: str) -> str:
     except HTTPException:
         raise
     except Exception:
+        current_app.logger.warning(
+            "the upload authorizer of %r raised", storage.name, exc_info=True
+        )
         abort(Response(status=403))
     if not name:
         abort(Response(status=403))
@@ -111,23 +114,21 @@ def _requested(filename: Any, storage: Storage) -> str:
 
 
 def _size(value: Any) -> int | None:
+    """The size the client declared (a query parameter or a JSON number), if any."""
     if value is None or value == "":
         return None
-    try:
-        size = int(value)
-    except (TypeError, ValueError):
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         _refuse(400, "size must be a number of bytes")
-    if size < 0:
-        _refuse(400, "size must be a number of bytes")
-    return size
+    return value
 
 
 def _refuse(status: int, message: str) -> NoReturn:
-    abort(Response(_json({"error": message}), status=status, mimetype="application/json"))
-
-
-def _json(value: Any) -> str:
-    return str(jsonify(value).get_data(as_text=True))
+    """End the request with a JSON ``{"error": message}``."""
+    response = jsonify(error=message)
+    response.status_code = status
+    abort(response)
 
 
 #: HTTP status of each refusal, the most specific first.
