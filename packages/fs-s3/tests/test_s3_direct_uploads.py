@@ -93,7 +93,8 @@ def tampered(form: UploadForm) -> UploadForm:
         return UploadForm(form.method, form.url, {**form.fields, "x-amz-signature": changed})
     start = form.url.index("X-Amz-Signature=") + len("X-Amz-Signature=")
     digit = "0" if form.url[start] != "0" else "1"
-    return UploadForm(form.method, form.url[:start] + digit + form.url[start + 1 :], {}, form.headers)
+    url = form.url[:start] + digit + form.url[start + 1 :]
+    return UploadForm(form.method, url, headers=form.headers)
 
 
 def accepted(server: Any) -> int:
@@ -324,8 +325,7 @@ def send_part(uploads: S3Uploads, name: str, upload_id: str, number: int, data: 
 
 
 def test_an_upload_in_parts_resumes_after_a_failure(
-    s3_server: Any,
-    storage: fs.Storage, uploads: S3Uploads, s3: Any
+    s3_server: Any, storage: fs.Storage, uploads: S3Uploads, s3: Any
 ) -> None:
     source = hashlib.sha256(b"seed").digest() * (11 * MiB // 32) + b"tail"  # ~11 MiB
     chunks = [source[i : i + 5 * MiB] for i in range(0, len(source), 5 * MiB)]

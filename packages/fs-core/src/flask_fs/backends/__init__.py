@@ -317,9 +317,7 @@ class BaseBackend(ABC):
 
         :raises ~flask_fs.errors.OperationNotSupported: when the backend or its store cannot.
         """
-        raise OperationNotSupported(
-            f"the {type(self).__name__} cannot set CORS rules on its store"
-        )
+        raise OperationNotSupported(f"the {type(self).__name__} cannot set CORS rules on its store")
 
     @property
     def has_signed_urls(self) -> bool:

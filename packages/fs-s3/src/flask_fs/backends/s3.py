@@ -340,8 +340,9 @@ class S3Backend(objectstore.ObjectStoreBackend):
     @property
     def create_only_copy(self) -> bool:
         # Servers disagree on If-None-Match for CopyObject (SeaweedFS honours it, moto ignores
-        # it, Swift's s3api refuses every such copy), so a create-only copy streams through a conditional
-        # upload, which they honour. AWS users can set CONDITIONAL_COPY for server-side ones.
+        # it, Swift's s3api refuses every such copy), so a create-only copy streams through a
+        # conditional upload, which they honour. AWS and SeaweedFS users can set
+        # CONDITIONAL_COPY for server-side ones.
         return bool(self.config["conditional_copy"])
 
     def copy_object(

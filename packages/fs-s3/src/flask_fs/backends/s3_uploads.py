@@ -175,14 +175,14 @@ class S3Uploads(StoreUploads):
         listed = [{"PartNumber": part.number, "ETag": part.etag} for part in parts]
         try:
             # In-process claim: the servers tested check If-None-Match before they commit.
-            with claim_name(backend.claim_key(filename), filename, backend.name, overwrite):
-                with self._errors(filename, upload_id):
-                    backend._client(not overwrite).complete_multipart_upload(
-                        Bucket=backend.bucket,
-                        Key=backend._key(filename),
-                        UploadId=upload_id,
-                        MultipartUpload={"Parts": listed},
-                    )
+            claim = claim_name(backend.claim_key(filename), filename, backend.name, overwrite)
+            with claim, self._errors(filename, upload_id):
+                backend._client(not overwrite).complete_multipart_upload(
+                    Bucket=backend.bucket,
+                    Key=backend._key(filename),
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": listed},
+                )
         except FileExists:
             if self._open(filename, upload_id):  # refused: else it was ours, its reply lost
                 self.abort_parts(filename, upload_id)
