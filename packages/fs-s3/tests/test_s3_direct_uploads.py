@@ -39,6 +39,7 @@ from flask_fs.backends.s3 import S3Backend
 from flask_fs.backends.s3_uploads import S3Uploads
 from flask_fs.errors import BackendError, FileExists, FileNotFound, OperationNotSupported
 from flask_fs.testing import temporary_storage
+from flask_fs.testing.faults import FaultProxy
 
 MiB = 1024 * 1024
 BUCKET = "flask-fs-tests"  # the bucket fixture's
@@ -525,3 +526,23 @@ def test_the_backend_offers_direct_uploads() -> None:
     backend = S3Backend("avatars", {"endpoint": "http://127.0.0.1:1"})
     assert isinstance(backend.direct_uploads(), S3Uploads)
     assert backend.config["post_uploads"] is True
+
+
+def test_a_lost_reply_to_a_join_is_its_own_success(
+    s3_server: Any, s3_settings: dict[str, Any], proxy: FaultProxy
+) -> None:
+    """The CompleteMultipartUpload landed, its reply was lost, botocore's retry met the file:
+    SeaweedFS refuses that retry (412), the upload being closed the join is still its own
+    success; moto and Swift's s3api answer the retry as a success themselves."""
+    settings = {**s3_settings, "ENDPOINT": f"http://{proxy.address}"}
+    with temporary_storage("s3", settings, "lostjoin") as storage:
+        uploads = storage.backend.direct_uploads()
+        assert isinstance(uploads, S3Uploads)
+        upload_id = uploads.start_parts("mine.bin", content_type=None)
+        send_part(uploads, "mine.bin", upload_id, 1, b"mine")
+        parts = uploads.stored_parts("mine.bin", upload_id)
+        key = uploads.backend._key("mine.bin")
+        proxy.lose_reply(f"POST /{BUCKET}/{key}?uploadId=".encode())
+        uploads.join_parts("mine.bin", upload_id, parts, overwrite=False)
+        assert proxy.fired == 1
+        assert storage.read("mine.bin") == b"mine"
