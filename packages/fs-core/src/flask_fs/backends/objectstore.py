@@ -41,7 +41,7 @@ What the pipeline does with them:
   to its ETag (it never hashes); a HEAD for a HEAD; none for a redirect to a signed URL
   (``SERVE_REDIRECT``).
 - Listings (``list_files``, ``list_details``) never show a reserved ``.fs-tmp-`` name (an
-  upload's staged body, :data:`~flask_fs.backends.direct.STAGING_FOLDER`) unless asked for that
+  upload's staged body, under ``.fs-tmp-uploads``) unless asked for that
   reserved folder itself; ``sweep`` removes staged bodies older than its cutoff, with the
   adapter's own leftovers (``find_leftovers``).
 - Errors are mapped once: missing is :class:`~flask_fs.errors.FileNotFound`, a refused
