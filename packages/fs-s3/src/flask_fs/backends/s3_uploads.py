@@ -103,7 +103,8 @@ class S3Uploads(StoreUploads):
         try:
             if overwrite or backend.create_only_copy:
                 # One CopyObject (If-None-Match: * when create-only), whose new metadata
-                # carries the SHA-256, read from the staged body first.
+                # carries the SHA-256, read from the staged body first: of that version only
+                # (a form can be sent again until it expires).
                 with ObjectReader(backend, staging, info.size, info.etag) as reader:
                     digest = sha256_hex(cast("IO[bytes]", reader))
                 args = backend._upload_args(filename, {CHECKSUM_KEY: digest})
@@ -113,6 +114,7 @@ class S3Uploads(StoreUploads):
                         Bucket=backend.bucket,
                         Key=backend._key(filename),
                         CopySource={"Bucket": backend.bucket, "Key": backend._key(staging)},
+                        CopySourceIfMatch=info.etag,
                         MetadataDirective="REPLACE",
                         **args,
                     )
