@@ -40,6 +40,10 @@ What the pipeline does with them:
   passes on the ``Range`` and preconditions, whose answer gives the headers and a body pinned
   to its ETag (it never hashes); a HEAD for a HEAD; none for a redirect to a signed URL
   (``SERVE_REDIRECT``).
+- Listings (``list_files``, ``list_details``) never show a reserved ``.fs-tmp-`` name (an
+  upload's staged body, under ``.fs-tmp-uploads``) unless asked for that
+  reserved folder itself; ``sweep`` removes staged bodies older than its cutoff, with the
+  adapter's own leftovers (``find_leftovers``).
 - Errors are mapped once: missing is :class:`~flask_fs.errors.FileNotFound`, a refused
   precondition :class:`~flask_fs.errors.FileExists`, anything else a
   :class:`~flask_fs.errors.BackendError` naming the storage, where it is, and the cause.
@@ -66,6 +70,7 @@ from werkzeug.http import parse_content_range_header, parse_date, unquote_etag
 
 from .. import streams
 from ..errors import BackendError, FileExists, FileNotFound, FSError
+from ..names import TEMPORARY_PREFIX
 from ..serving import (
     Conditions,
     content_disposition,
@@ -82,6 +87,7 @@ from ..streams import sha256_hex
 from ..transfers import HashingReader, PipeUpload, RangedReader, claim_name, read_ahead
 from . import BaseBackend, FileInfo, Metadata
 from .checksum_memo import ChecksumMemo
+from .direct import STAGING_FOLDER
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
@@ -397,6 +403,8 @@ class ObjectStoreBackend(BaseBackend):
         checksum is there when the listing carries the object's metadata (S3 and Swift do not)."""
         with self.errors():
             for name, info in self.list_objects(prefix):
+                if hidden(name, prefix):
+                    continue
                 stored = stored_checksum(info.metadata, info.version)
                 yield FileInfo(
                     name=name,
@@ -528,7 +536,9 @@ class ObjectStoreBackend(BaseBackend):
 
     def list_files(self, prefix: str = "") -> Iterator[str]:
         with self.errors():
-            yield from self.list_names(prefix)
+            for name in self.list_names(prefix):
+                if not hidden(name, prefix):
+                    yield name
 
     def copy(self, filename: str, target: str, overwrite: bool = False) -> None:
         if not overwrite and not self.create_only_copy:
@@ -631,12 +641,20 @@ class ObjectStoreBackend(BaseBackend):
         return self.signed_url_of(filename, expires, download_name, inline)
 
     def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
+        """The adapter's leftovers (:meth:`find_leftovers`), then the bodies of direct uploads
+        staged before the cutoff and never published."""
         cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
         with self.errors():
             for leftover in list(self.find_leftovers(cutoff)):
                 if remove:
                     self.remove_leftover(leftover)
                 yield leftover.description
+            for name, info in list(self.list_objects(STAGING_FOLDER + "/")):
+                if info.modified is None or info.modified > cutoff:
+                    continue
+                if remove:
+                    self.delete_object(name, info)
+                yield f"staged upload {name!r} of {info.modified:%Y-%m-%d %H:%M:%S %Z}"
 
 
 def stored_checksum(values: Mapping[str, str], version: str) -> str | None:
@@ -646,6 +664,17 @@ def stored_checksum(values: Mapping[str, str], version: str) -> str | None:
     if stored and values.get(CHECKSUM_ETAG_KEY, version) == version:
         return stored
     return None
+
+
+def hidden(name: str, prefix: str = "") -> bool:
+    """Whether a listing of ``prefix`` leaves out ``name``: a reserved ``.fs-tmp-`` name (a
+    staged upload, a temporary object), unless ``prefix`` is itself in a reserved folder (what
+    the sweep of staged uploads lists)."""
+    return _reserved(name) and not _reserved(prefix)
+
+
+def _reserved(name: str) -> bool:
+    return any(segment.startswith(TEMPORARY_PREFIX) for segment in name.split("/"))
 
 
 def _inherited(cls: type, method: str) -> bool:
@@ -725,5 +754,6 @@ __all__ = [
     "ObjectReader",
     "ObjectStoreBackend",
     "body_extent",
+    "hidden",
     "stored_checksum",
 ]
