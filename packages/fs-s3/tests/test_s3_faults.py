@@ -45,9 +45,10 @@ def test_signed_urls_send_active_content_as_attachments(s3_settings: dict[str, A
             url = storage.url(name)
             assert url is not None
             query = parse_qs(urlsplit(url).query)
-            assert query["response-content-disposition"] == ["attachment"]
+            disposition = f"attachment; filename={name}"  # named as the file, never inline
+            assert query["response-content-disposition"] == [disposition]
             with urllib.request.urlopen(url, timeout=10) as response:
-                assert response.headers["Content-Disposition"] == "attachment"
+                assert response.headers["Content-Disposition"] == disposition
                 assert response.headers["Content-Type"] == mime
         url = storage.url("notes.txt")
         assert url is not None
@@ -62,7 +63,7 @@ def test_serve_redirect_sends_active_content_as_an_attachment(s3_settings: dict[
         storage.write("page.html", b"<p>hi</p>")
         location = storage.serve("page.html").headers["Location"]
         with urllib.request.urlopen(location, timeout=10) as response:
-            assert response.headers["Content-Disposition"] == "attachment"
+            assert response.headers["Content-Disposition"] == "attachment; filename=page.html"
             assert response.read() == b"<p>hi</p>"
 
 
