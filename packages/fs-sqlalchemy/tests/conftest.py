@@ -38,7 +38,8 @@ def database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Itera
     try:
         yield f"{url}?options=-csearch_path%3D{schema}"
     finally:
-        with admin.connect() as conn:
+        with admin.connect() as conn:  # a session a test left open fails it, not hangs it
+            conn.execute(text("SET lock_timeout = '10s'"))
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
 

@@ -35,7 +35,7 @@ from typing import Any, Generic, TypeVar, cast
 import click
 from flask import current_app, has_app_context
 from flask.cli import with_appcontext
-from sqlalchemy import JSON, ColumnElement, event, inspect, select, type_coerce
+from sqlalchemy import JSON, ColumnElement, event, inspect, select, type_coerce, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import InstanceState, Mapper, Session, attributes
 from sqlalchemy.orm.attributes import flag_modified
@@ -404,16 +404,21 @@ def _references(state: InstanceState[Any], keys: Iterable[str]) -> Iterator[File
 
 def _stored(session: Session, state: InstanceState[Any], keys: list[str]) -> list[Any]:
     """The values the database holds for the row's ``keys``, the row locked until the
-    transaction ends (``FOR UPDATE``) so that a concurrent change waits for this one."""
+    transaction ends so that a concurrent change waits for this one: ``SELECT ... FOR UPDATE``,
+    and on SQLite (which has no row locks) a no-op ``UPDATE`` first, which takes the database's
+    write lock before the read."""
     mapper = state.mapper
-    entity = mapper.class_
     criteria = [
         column == value
         for column, value in zip(mapper.primary_key, state.identity or (), strict=True)
     ]
-    query = select(*(getattr(entity, key) for key in keys)).where(*criteria).with_for_update()
     with session.no_autoflush:
-        row = session.execute(query).first()
+        connection = session.connection(bind_arguments={"mapper": mapper})
+        if connection.dialect.name == "sqlite":
+            column = mapper.columns[keys[0]]
+            connection.execute(update(column.table).where(*criteria).values({column: column}))
+        query = select(*(getattr(mapper.class_, key) for key in keys)).where(*criteria)
+        row = session.execute(query.with_for_update()).first()
     return list(row) if row is not None else []
 
 
