@@ -282,3 +282,25 @@ def test_two_sessions_replacing_the_same_file_leave_no_orphan(
         assert session.get(Doc, committed).file.filename == "c.txt"
     assert _files(files) == ["c.txt"]
     assert files.read("c.txt") == b"second"
+
+
+def test_savepoints_keep_what_they_released_and_undo_what_they_rolled_back(
+    Doc: Any,  # noqa: N803
+    Session: sessionmaker[Any],  # noqa: N803
+    files: fs.Storage,
+    committed: int,
+) -> None:
+    with Session() as session:
+        row = session.get(Doc, committed)
+        savepoint = session.begin_nested()
+        row.file.save(io.BytesIO(b"rolled back"), "b.txt")
+        session.flush()
+        savepoint.rollback()
+        assert row.file.filename == "a.txt"
+        assert _files(files) == ["a.txt"]  # b.txt went with its savepoint
+
+        with session.begin_nested():  # released
+            row.file.save(io.BytesIO(b"released"), "c.txt")
+        assert _files(files) == ["a.txt", "c.txt"]  # a.txt waits for the real commit
+        session.commit()
+    assert _files(files) == ["c.txt"]

@@ -349,6 +349,11 @@ class _Ledger:
     written: dict[tuple[int, str], _File] = field(default_factory=dict)
     dropped: dict[tuple[int, str], _File] = field(default_factory=dict)
     references: dict[int, FileReference] = field(default_factory=dict)  # by id: unhashable
+    #: per open savepoint (by id): the files noted when it began
+    savepoints: dict[int, tuple[set[tuple[int, str]], set[tuple[int, str]]]] = field(
+        default_factory=dict
+    )
+    released: set[int] = field(default_factory=set)  # savepoints committed
 
     def track(self, reference: FileReference) -> None:
         self.references[id(reference)] = reference
@@ -370,6 +375,21 @@ class _Ledger:
             note.remove()
         for reference in list(self.references.values()):
             reference._fresh.clear()
+
+    def savepoint_began(self, savepoint: int) -> None:
+        self.savepoints[savepoint] = (set(self.written), set(self.dropped))
+
+    def savepoint_ended(self, savepoint: int) -> None:
+        """A released savepoint's files stay the transaction's; a rolled-back one's written
+        files go now, and what it dropped is kept."""
+        written, dropped = self.savepoints.pop(savepoint, (set(self.written), set(self.dropped)))
+        if savepoint in self.released:
+            self.released.discard(savepoint)
+            return
+        for key in set(self.written) - written:
+            self.written.pop(key).remove()
+        for key in set(self.dropped) - dropped:
+            del self.dropped[key]
 
     def rolled_back(self) -> None:
         for reference in list(self.references.values()):
@@ -467,8 +487,21 @@ def _after_attach(session: Session, instance: Any) -> None:
             _ledger(session).track(reference)
 
 
+@event.listens_for(Session, "after_transaction_create")
+def _after_transaction_create(session: Session, transaction: Any) -> None:
+    if transaction.nested:
+        _ledger(session).savepoint_began(id(transaction))
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    """The outermost transaction committed: the files it dropped go. (A savepoint released
+    fires this too: its files wait for the outermost commit.)"""
+    if session.in_nested_transaction():
+        ledger = session.info.get(_LEDGER)
+        if ledger is not None:
+            ledger.released.add(id(session.get_nested_transaction()))
+        return
     ledger = session.info.pop(_LEDGER, None)
     if ledger is not None:
         ledger.committed()
@@ -476,8 +509,13 @@ def _after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_transaction_end")
 def _after_transaction_end(session: Session, transaction: Any) -> None:
-    """The outermost transaction ended without a commit (rolled back, or the session closed):
-    the files written for it go."""
+    """A savepoint ended (see :meth:`_Ledger.savepoint_ended`); or the outermost transaction
+    ended without a commit (rolled back, or the session closed): the files written for it go."""
+    if transaction.nested:
+        ledger = session.info.get(_LEDGER)
+        if ledger is not None:
+            ledger.savepoint_ended(id(transaction))
+        return
     if transaction.parent is not None:
         return
     ledger = session.info.pop(_LEDGER, None)
