@@ -6,12 +6,12 @@ references here hold everything that does not depend on the ORM: naming (``uploa
 ``basename``), saving, rendering images, URLs. The ORM packages (fs-mongo, fs-sqlalchemy)
 subclass them and fill in three hooks:
 
-- :meth:`FileReference._changed`: the reference changed (mark the record dirty);
-- :meth:`FileReference._wrote`: files were just written for this reference;
-- :meth:`FileReference._dropped`: files the reference no longer refers to (by default they are
-  deleted at once);
+- ``_changed()``: the reference changed (mark the record dirty);
+- ``_wrote(names)``: files were just written for this reference;
+- ``_dropped(names)``: files the reference no longer refers to (by default they are deleted at
+  once);
 
-and set :attr:`FileReference.replaces_in_place` to ``False`` when a file the record already
+and set ``replaces_in_place`` to ``False`` when a file the record already
 refers to must not be rewritten (then a new file gets a fresh name, see :func:`fresh_name`).
 """
 
