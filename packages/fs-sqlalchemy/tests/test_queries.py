@@ -1,14 +1,15 @@
-"""Finding rows by file name, on SQLite and PostgreSQL: ``Model.field.filename`` is an SQL
-expression (a JSON path) to compare, sort or match with."""
+"""What a file column holds, and finding rows by file name, on SQLite and PostgreSQL:
+``Model.field.filename`` is an SQL expression (a JSON path) to compare, sort or match with."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import JSON, Engine, select, type_coerce
 from sqlalchemy.orm import sessionmaker
 
 import flask_fs as fs
@@ -52,3 +53,34 @@ def test_rows_are_found_by_file_name(
         assert sorted(matched) == ["a", "b"]
         empty = session.scalars(select(Doc.title).where(Doc.file.is_(None))).all()
         assert empty == ["empty"]
+
+
+def test_the_column_holds_the_names_bbox_and_checksum(
+    engine: Engine,
+    Session: sessionmaker[Any],  # noqa: N803
+    files: fs.Storage,
+    images: fs.Storage,
+) -> None:
+    Doc = make_model(engine, file=FileField(fs=files), image=ImageField(fs=images, thumbnails=[8]))  # noqa: N806
+    with Session() as session:
+        row = Doc()
+        row.file.save(io.BytesIO(b"abc"), "a.txt")
+        row.image.save(png_bytes((20, 20)), "a.png", bbox=(0, 0, 10, 10))
+        session.add(row)
+        session.commit()
+        table = Doc.__table__
+        stored = session.execute(
+            select(type_coerce(table.c.file, JSON), type_coerce(table.c.image, JSON))
+        ).one()
+    assert stored[0] == {
+        "filename": "a.txt",
+        "checksum": f"sha256:{hashlib.sha256(b'abc').hexdigest()}",
+    }
+    digest = hashlib.sha256(images.read("a.png")).hexdigest()
+    assert stored[1] == {
+        "filename": "a.png",
+        "thumbnails": {"8": "a-8.png"},
+        "bbox": [0, 0, 10, 10],
+        "checksum": f"sha256:{digest}",
+    }
+    assert files.metadata("a.txt")["checksum"] == stored[0]["checksum"]  # what the storage says
