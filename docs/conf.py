@@ -32,6 +32,7 @@ nitpicky = True
 nitpick_ignore_regex = [
     # Third-party and standard types named in signatures, which have no inventory offline.
     ("py:class", r"(flask|werkzeug|typing|collections\.abc|datetime|_io|io|pytest|PIL)\..*"),
+    ("py:class", r"sqlalchemy\..*"),
     ("py:class", r"(Image|Sequence|Iterable|NameFactory|BBox|Document|BaseField)"),
     ("py:class", r"(Flask|Response|FileStorage|IO|Any|Iterator|Callable|Mapping|datetime)"),
     ("py:class", r"(FSState|Config|Extensions|Prefix|UploadTo|ConfiguredStorage|BackendFixtures)"),

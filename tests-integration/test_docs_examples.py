@@ -70,6 +70,18 @@ def test_images_and_mongoengine_examples_run(
     ]  # fmt: skip
 
 
+def test_sqlalchemy_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/sqlalchemy.md: its blocks run in order (their asserts are the checks)."""
+    monkeypatch.chdir(tmp_path)  # the storages under the instance folder
+    namespace: dict[str, object] = {"__name__": "docs_sqlalchemy"}
+    blocks = _blocks("sqlalchemy.md")
+    assert len(blocks) == 5
+    for block in blocks:  # without this module's `annotations`: SQLAlchemy reads them
+        exec(compile(block, "sqlalchemy.md", "exec", dont_inherit=True), namespace)
+    documents = tmp_path / "instance" / "fs" / "files" / "documents"
+    assert sorted(p.read_bytes() for p in documents.iterdir()) == [b"no row refers to it", b"v2"]
+
+
 def test_links_examples_run(tmp_path: Path) -> None:
     """docs/links.md: its blocks run, and the links it shows are the ones given."""
     import flask_fs as fs

@@ -33,8 +33,11 @@ DISTRIBUTIONS = {
     "fs-swift": ("flask_fs.backends.swift.SwiftBackend", {"python-swiftclient"}),
     "fs-images": ("flask_fs.images.make_thumbnail", {"pillow"}),
     "fs-mongo": ("flask_fs.mongo.ImageField", {"mongoengine", "pymongo", "pillow"}),
+    "fs-sqlalchemy": ("flask_fs.sqlalchemy.ImageField", {"sqlalchemy", "pillow"}),
 }
-HEAVY = {"boto3", "pymongo", "python-swiftclient", "pillow", "mongoengine", "cryptography"}
+HEAVY = {
+    "boto3", "pymongo", "python-swiftclient", "pillow", "mongoengine", "cryptography", "sqlalchemy"
+}  # fmt: skip
 EXTRAS = {
     "s3": {"fs-s3", "boto3"},
     "cloudfront": {"fs-s3", "boto3", "cryptography"},
@@ -42,6 +45,7 @@ EXTRAS = {
     "swift": {"fs-swift", "python-swiftclient"},
     "images": {"fs-images", "pillow"},
     "mongo": {"fs-mongo", "mongoengine", "fs-images", "pillow", "pymongo"},
+    "sqlalchemy": {"fs-sqlalchemy", "sqlalchemy", "fs-images", "pillow"},
 }
 
 
@@ -190,6 +194,52 @@ def test_fs_s3_alone_saves_and_reads_on_a_real_server(seaweed_s3: Any, make_venv
     )
     env = {"EP": seaweed_s3.endpoint, "AK": seaweed_s3.access_key, "SK": seaweed_s3.secret_key}
     assert venv.run(code, **env) == "from fs-s3 alone"
+
+
+SQLALCHEMY_ROUND_TRIP = """
+import io, sys, tempfile
+import flask, flask_fs as fs
+from sqlalchemy import Integer, create_engine
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column
+from flask_fs.sqlalchemy import FileField
+
+files = fs.Storage("files", fs.ALL)
+class Base(DeclarativeBase):
+    pass
+class Doc(Base):
+    __tablename__ = "doc"
+    id = mapped_column(Integer, primary_key=True)
+    file = mapped_column(FileField(fs=files), nullable=True)
+app = flask.Flask("x")
+app.config.update(FS_BACKEND="local", FS_ROOT=tempfile.mkdtemp())
+fs.init_app(app, files)
+engine = create_engine("sqlite://")
+Base.metadata.create_all(engine)
+with app.app_context(), Session(engine) as session:
+    doc = Doc()
+    session.add(doc)
+    doc.file.save(io.BytesIO(b"kept"), "kept.txt")
+    session.commit()
+    doc.file.save(io.BytesIO(b"lost"), "lost.txt")
+    session.rollback()
+    print(sorted(files.list_files()), files.read(doc.file.filename).decode())
+"""
+
+
+def test_fs_sqlalchemy_keeps_files_with_the_transaction(make_venv: Any) -> None:
+    """fs-sqlalchemy with a backend and nothing else: SQLAlchemy, no mongoengine; a commit keeps
+    its file, a rollback removes its; `flask fs orphans` is there."""
+    venv = make_venv()
+    venv.install(f"fs-sqlalchemy=={VERSION}", f"fs-local=={VERSION}")
+    installed = venv.distributions()
+    assert {"sqlalchemy", "fs-images"} <= installed
+    assert not {"mongoengine", "pymongo", "fs-mongo", "flask-fs"} & installed
+    assert venv.run(SQLALCHEMY_ROUND_TRIP) == "['kept.txt'] kept"
+    flask = Path(venv.python).with_name("flask")
+    help_text = subprocess.run(
+        [str(flask), "fs", "orphans", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "no row refers to" in help_text
 
 
 def test_a_third_party_backend_plugs_in_and_passes_the_suite(make_venv: Any) -> None:
