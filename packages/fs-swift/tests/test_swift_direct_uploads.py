@@ -405,8 +405,8 @@ def test_two_racing_joins_for_one_name_have_one_winner(
             outcomes.append("refused")
 
     threads = [
-        threading.Thread(target=join, args=(u, l))
-        for u, l in ((first, "first"), (second, "second"))
+        threading.Thread(target=join, args=(upload, label))
+        for upload, label in ((first, "first"), (second, "second"))
     ]
     for thread in threads:
         thread.start()
@@ -469,3 +469,20 @@ def test_set_cors_lets_a_browser_send_parts_and_read_their_etag(
     assert answer.status == 201
     assert "etag" in answer.headers["access-control-expose-headers"].lower()
     uploads.abort_parts("cors.bin", upload_id)
+
+
+@pytest.mark.usefixtures("formpost")
+def test_a_form_sent_again_after_publishing_cannot_change_the_file(
+    storage: Storage, uploads: SwiftUploads
+) -> None:
+    """The published file's segment is the staged body: the same form sent again before it
+    expires overwrites it, and Swift then refuses to serve the file (its manifest names the
+    segment's ETag) rather than serve other content. Keep one-body forms short-lived."""
+    name = staging()
+    form = uploads.sign_upload(name, max_size=100, content_type=None, expires=MINUTE)
+    assert form_post(form, b"first body").status == 201
+    uploads.publish_staged(name, "file.txt", overwrite=False)
+    assert form_post(form, b"other body").status == 201  # still a valid form
+
+    with pytest.raises(BackendError, match="409"):
+        storage.read("file.txt")
