@@ -18,6 +18,7 @@ from fs_services import (
     LOCAL_S3_SERVERS,
     MONGO,
     MOTO,
+    POSTGRES,
     SEAWEED,
     SERVICES,
     SWIFT,
@@ -29,6 +30,9 @@ from fs_services import (
 )
 from fs_services import (
     mongo_url as local_mongo_url,
+)
+from fs_services import (
+    postgres_url as local_postgres_url,
 )
 
 
@@ -72,6 +76,8 @@ SERVER_FIXTURES = frozenset(
         "mongo_url",
         "swift_server",
         "mongoengine_db",
+        "postgres_service",
+        "postgres_url",
     }
 )
 
@@ -165,6 +171,22 @@ def mongo_url(request: pytest.FixtureRequest) -> str:
 def mongo_service() -> Iterator[None]:
     """SecantusDB, a MongoDB-wire server (test-only; GPL, beta)."""
     yield from _run_service(MONGO)
+
+
+@pytest.fixture(scope="session")
+def postgres_service() -> Iterator[None]:
+    """PostgreSQL (Debian's package, installed with apt if missing): a fresh cluster."""
+    yield from _run_service(POSTGRES)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """A PostgreSQL database: ``FS_TEST_POSTGRES_URL``, else one started on 127.0.0.1:15432."""
+    url = os.environ.get("FS_TEST_POSTGRES_URL")
+    if url:
+        return url
+    request.getfixturevalue("postgres_service")
+    return local_postgres_url()
 
 
 @pytest.fixture(scope="session")

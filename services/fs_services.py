@@ -40,7 +40,9 @@ class Service:
 
     script: str
     install_action: str
-    venv: str
+    #: The folder under ``SERVICES_DIR`` whose ``bin`` says it is installed; ``None``: the
+    #: script's install action checks for itself (a system package).
+    venv: str | None
     port: int
     #: Environment for the script: another instance's ports and data folder.
     env: dict[str, str] = field(default_factory=dict)
@@ -65,7 +67,7 @@ class Service:
 
     def install(self) -> None:
         """Install the server's software once per machine (its venv under ``SERVICES_DIR``)."""
-        if (SERVICES_DIR / self.venv / "bin").exists():
+        if self.venv is not None and (SERVICES_DIR / self.venv / "bin").exists():
             return
         installed = self.run(self.install_action)
         if installed.returncode != 0:
@@ -135,6 +137,7 @@ SEAWEED = Service("seaweed_s3.sh", "install", "seaweedvenv", 18333)
 MOTO = Service("moto_s3.sh", "install", "motovenv", 15001)
 SWIFT = Service("swift_saio.sh", "install-pip", "swiftvenv", 18080)
 MONGO = Service("mongo_secantus.sh", "install", "mongovenv", 17017)
+POSTGRES = Service("postgres.sh", "install", None, 15432)
 
 SEAWEED_S3 = S3Server("seaweed", f"http://{HOST}:{SEAWEED.port}", "seaweedtest", "seaweedsecret")
 MOTO_S3 = S3Server("moto", f"http://{HOST}:{MOTO.port}", "test", "test")
@@ -144,6 +147,10 @@ SWIFT_SERVER = SwiftServer(f"http://{HOST}:{SWIFT.port}/auth/v1.0", "test:tester
 
 def mongo_url(port: int = MONGO.port) -> str:
     return f"mongodb://{HOST}:{port}/?directConnection=true"
+
+
+def postgres_url(port: int = POSTGRES.port) -> str:
+    return f"postgresql://postgres@{HOST}:{port}/test"
 
 
 #: Each local S3 server and the service that runs it.

@@ -81,10 +81,15 @@ def test_services_are_where_the_tests_look_for_them(compose: dict[str, Any]) -> 
         name: [int(port.split(":")[1]) for port in service["ports"]]
         for name, service in compose["services"].items()
     }
-    assert host_ports == {"s3": [18333], "mongo": [17017], "swift": [18080]}
+    assert host_ports == {"s3": [18333], "mongo": [17017], "swift": [18080], "postgres": [15432]}
     readme = (REPO / "README.md").read_text()
-    for variable in ("FS_TEST_S3_ENDPOINT=http://127.0.0.1:18333", "FS_TEST_MONGO_URL=mongodb://127.0.0.1:17017",
-                     "FS_TEST_SWIFT_AUTHURL=http://127.0.0.1:18080/auth/v1.0"):  # fmt: skip
+    variables = (
+        "FS_TEST_S3_ENDPOINT=http://127.0.0.1:18333",
+        "FS_TEST_MONGO_URL=mongodb://127.0.0.1:17017",
+        "FS_TEST_SWIFT_AUTHURL=http://127.0.0.1:18080/auth/v1.0",
+        "FS_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:15432/test",
+    )
+    for variable in variables:
         assert variable in readme
 
 

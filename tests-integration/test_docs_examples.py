@@ -1,5 +1,6 @@
-"""The manual's code examples run: the Python blocks of the quick start, the configuration and
-the backend pages, executed in order in one namespace, inside an application context."""
+"""The manual's code examples run: the Python blocks of the quick start, the configuration, the
+backend and the direct uploads pages, executed in order in one namespace, inside an application
+context."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def test_quickstart_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert not (store_root / "store" / "my.file").exists()
 
 
-@pytest.mark.parametrize("page", ["configuration.md", "backends.md"])
+@pytest.mark.parametrize("page", ["configuration.md", "backends.md", "uploads.md"])
 def test_other_examples_run(page: str) -> None:
     namespace: dict[str, object] = {"__name__": f"docs_{page}"}
     exec("import flask_fs as fs", namespace)

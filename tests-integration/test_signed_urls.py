@@ -1,13 +1,13 @@
 """Signed URLs to the serving view, over real HTTP: a waitress server in a thread, http.client.
 
-Local, GridFS and fs-core's MemoryBackend (a third-party backend that signs nothing itself),
-with ``FS_SERVE`` off: only signed requests are served.
+Local, GridFS, fs-core's MemoryBackend (a third-party backend that signs nothing itself) and
+Swift without a TempURL key (so its links are the view's, as those of its active content always
+are), with ``FS_SERVE`` off: only signed requests are served.
 """
 
 from __future__ import annotations
 
 import http.client
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,13 +16,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-import waitress
 from flask import Flask
-from werkzeug.http import parse_options_header
 
 import flask_fs as fs
 from flask_fs.signing import Grant
 from flask_fs.testing.fixtures import storage_config
+from flask_fs.testing.serving import waitress_server
+from flask_fs.testing.signed_links import SignedLinkTests
 
 CONTENT = b"0123456789" * 100
 
@@ -72,7 +72,7 @@ def _install_memory_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
 
 
-@pytest.fixture(params=["local", "memory", "gridfs"])
+@pytest.fixture(params=["local", "memory", "gridfs", "swift"])
 def served(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Served]:
@@ -82,15 +82,16 @@ def served(
         settings.update(MONGO_URL=request.getfixturevalue("mongo_url"), MONGO_DB="fs_signed")
     if backend == "memory":
         _install_memory_backend(tmp_path, monkeypatch)
+    if backend == "swift":
+        server = request.getfixturevalue("swift_server")
+        settings.update(
+            AUTHURL=server.authurl, USER=server.user, KEY=server.key, CONTAINER="fs-signed"
+        )
     app = Flask(__name__, instance_path=str(tmp_path / "instance"))
     app.config.update(SECRET_KEY="a secret", FS_SERVE=False, FS_ROOT=str(tmp_path / "fs"))
     storage = fs.Storage(f"signed{backend}", fs.ALL)
     app.config.update(storage_config(storage.name, settings))
     fs.init_app(app, storage)
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
-    app.config["SERVER_NAME"] = f"127.0.0.1:{server.effective_port}"
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     with app.app_context():
         for name, content in (
             ("doc.txt", CONTENT),
@@ -100,10 +101,10 @@ def served(
         ):
             storage.write(name, content, overwrite=True)
     try:
-        yield Served(app, storage)
+        with waitress_server(app, threads=2) as base:
+            app.config["SERVER_NAME"] = base.removeprefix("http://")
+            yield Served(app, storage)
     finally:
-        server.trigger.pull_trigger(server.close)  # in its thread
-        thread.join(5)
         with app.app_context():
             for name in list(storage.list_files()):
                 storage.delete(name)
@@ -120,13 +121,10 @@ def _with_query(url: str, **changes: str) -> str:
     return parts._replace(query=urlencode(query)).geturl()
 
 
-def test_a_signed_url_serves_the_file_ranges_included(served: Served) -> None:
+def test_a_signed_url_answers_conditional_requests(served: Served) -> None:
     url = served.url("doc.txt", expires=60)
     answer = get(url)
     assert (answer.status, answer.body) == (200, CONTENT)
-    ranged = get(url, Range="bytes=10-19")
-    assert (ranged.status, ranged.body) == (206, b"0123456789")
-    assert ranged.headers["Content-Range"] == f"bytes 10-19/{len(CONTENT)}"
     etag = answer.headers["ETag"]
     assert get(url, **{"If-None-Match": etag}).status == 304
 
@@ -135,15 +133,6 @@ def test_serving_off_unsigned_is_404_signed_is_200(served: Served) -> None:
     url = served.url("doc.txt", expires=60)
     assert get(url).status == 200
     assert get(url.split("?")[0]).status == 404
-
-
-def test_an_expired_url_is_403(served: Served) -> None:
-    url = served.url("doc.txt", expires=1)
-    assert get(url).status == 200
-    time.sleep(2.1)
-    expired = get(url)
-    assert expired.status == 403
-    assert CONTENT not in expired.body
 
 
 def test_a_signature_made_for_a_past_time_is_403(served: Served) -> None:
@@ -171,29 +160,17 @@ def test_altered_urls_are_403_and_say_nothing_of_the_file(served: Served) -> Non
     assert all(CONTENT not in a.body for a in answers)
 
 
-def test_download_name_arrives_intact(served: Served) -> None:
-    name = 'Résumé "final"; été.txt'
-    answer = get(served.url("doc.txt", expires=60, download_name=name, inline=False))
-    assert answer.status == 200
-    kind, options = parse_options_header(answer.headers["Content-Disposition"])
-    assert (kind, options["filename"]) == ("attachment", name)
-    shown = get(served.url("doc.txt", expires=60, download_name=name))
-    assert parse_options_header(shown.headers["Content-Disposition"])[0] == "inline"
-
-
-def test_a_download_name_cannot_inject_a_header(served: Served) -> None:
-    answer = get(served.url("doc.txt", expires=60, download_name="a\r\nSet-Cookie: evil=1.txt"))
-    assert answer.status == 200
-    assert answer.headers.get("Set-Cookie") is None
-    disposition = answer.headers["Content-Disposition"]
-    assert parse_options_header(disposition)[1]["filename"] == "aSet-Cookie: evil=1.txt"
-
-
 @pytest.mark.parametrize("name", ["page.html", "pic.svg"])
-def test_active_content_is_an_attachment(served: Served, name: str) -> None:
-    for kwargs in ({}, {"inline": True}, {"download_name": "x.html", "inline": True}):
-        answer = get(served.url(name, expires=60, **kwargs))
-        assert answer.status == 200
-        kind = parse_options_header(answer.headers["Content-Disposition"])[0]
-        assert kind == "attachment", kwargs
-        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+def test_active_content_is_never_sniffed(served: Served, name: str) -> None:
+    answer = get(served.url(name, expires=60, inline=True))
+    assert answer.status == 200
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+class TestViewSignedLinks(SignedLinkTests):
+    """flask_fs.testing's signed-link checks, on links to the serving view."""
+
+    @pytest.fixture
+    def link_storage(self, served: Served) -> Iterator[fs.Storage]:
+        with served.app.app_context():
+            yield served.storage

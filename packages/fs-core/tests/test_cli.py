@@ -255,3 +255,13 @@ def test_cp_of_a_folder_skips_links_that_leave_it(
     with app.app_context():
         assert sorted(archive.list_files()) == ["up/a.txt", "up/alias.txt", "up/sub/b.txt"]
         assert archive.read("up/alias.txt") == b"b"
+
+
+def test_cors_needs_a_store_that_has_it(cli: FlaskCliRunner) -> None:
+    out = run(cli, "cors", "files", "--origin", "https://app.example", code=1)
+    assert "cannot set CORS rules" in out
+    for bad in ("app.example", "https://app.example/", "ftp://app.example", "https://"):
+        out = run(cli, "cors", "files", "--origin", bad, code=2)
+        assert "is not an origin" in out
+    assert "Missing option '--origin'" in run(cli, "cors", "files", code=2)
+    assert "no storage named 'nope'" in run(cli, "cors", "nope", "--origin", "*", code=1)

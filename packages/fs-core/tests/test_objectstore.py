@@ -7,12 +7,14 @@ import hashlib
 import importlib
 import io
 from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
 from types import ModuleType
 from typing import Any, cast
 
 import pytest
 from flask import Flask
 
+from flask_fs.backends.direct import STAGING_FOLDER
 from flask_fs.backends.objectstore import ObjectAnswer, ObjectBody, ObjectInfo
 from flask_fs.errors import BackendError, FileExists, FileNotFound
 from flask_fs.testing import BackendConformance
@@ -172,6 +174,30 @@ def test_the_listing_names_derive_from_list_objects(store: ModuleType) -> None:
     backend = _backend(store.DictObjectStore)
     backend.write_bytes("a.txt", b"x")
     assert list(backend.list_names("")) == ["a.txt"]
+
+
+def test_listings_hide_staged_uploads_and_sweep_removes_stale_ones(store: ModuleType) -> None:
+    backend = _backend(store.DictObjectStore)
+    staged = f"{STAGING_FOLDER}/abc"
+    backend.write_bytes(staged, b"waiting")  # as a browser's direct upload leaves it
+    backend.write_bytes("a/.fs-tmp-part", b"temporary")
+    backend.write_bytes("a/b.txt", b"file")
+    assert list(backend.list_files()) == ["a/b.txt"]
+    assert list(backend.list_files("a/")) == ["a/b.txt"]
+    assert [info.name for info in backend.list_details()] == ["a/b.txt"]
+    assert list(backend.list_files(".fs-tmp")) == []
+    # The reserved folder itself, asked for, is listed (what a sweep looks at).
+    assert [info.name for info in backend.list_details(STAGING_FOLDER + "/")] == [staged]
+
+    assert list(backend.sweep(3600)) == []  # a young staged body may be an upload running
+    backend.objects[staged].modified -= timedelta(hours=2)
+    assert list(backend.sweep(3600, remove=False)) == [
+        f"staged upload {staged!r} of {backend.objects[staged].modified:%Y-%m-%d %H:%M:%S %Z}"
+    ]
+    assert backend.exists(staged)
+    assert len(list(backend.sweep(3600))) == 1
+    assert not backend.exists(staged)
+    assert backend.exists("a/b.txt")
 
 
 def test_an_adapter_without_a_listing_is_refused(store: ModuleType) -> None:

@@ -50,3 +50,14 @@ def test_files_move_between_s3_the_disk_and_local_paths(app: Flask, tmp_path: Pa
     out = run(app, "check")
     assert "ok   buckets (s3)" in out
     assert "ok   disk (local)" in out
+
+
+def test_cors_lets_the_sites_given_upload(
+    app: Flask, seaweed_s3: Any, make_raw_client: Any
+) -> None:
+    out = run(app, "cors", "buckets", "--origin", "https://app.example", "--origin", "*")
+    assert "buckets: CORS allows https://app.example, *" in out
+    client = make_raw_client(seaweed_s3)
+    rules = client.get_bucket_cors(Bucket="flask-fs-cli")["CORSRules"]
+    assert [rule["AllowedOrigins"] for rule in rules] == [["https://app.example", "*"]]
+    client.delete_bucket_cors(Bucket="flask-fs-cli")

@@ -116,3 +116,29 @@ def test_a_create_only_stream_sends_no_head_first_and_keeps_an_existing_file(
         assert storage.read("new.bin") == b"y" * size
         heads = [line for line in proxy.requests(f"/{prefix}new.bin") if line.startswith("HEAD")]
         assert heads == [], heads
+
+
+def test_metadata_of_a_multipart_file_is_one_request_once_looked_up(
+    s3_settings: dict[str, Any], count_s3_requests: Any, s3_server: Any
+) -> None:
+    """A file uploaded in parts has its checksum in tags (or nowhere, without tagging): the
+    first metadata() looks it up (or reads the file), the next ones are one HEAD."""
+    settings = {
+        **s3_settings,
+        "MULTIPART_THRESHOLD": 5 * 1024 * 1024,
+        "MULTIPART_CHUNKSIZE": 5 * 1024 * 1024,
+    }
+    content = bytes(range(256)) * (6 * 4096)  # 6 MiB: two parts
+    with temporary_storage("s3", settings, "memo") as storage:
+        with storage.open("big.bin", "wb") as f:
+            f.write(content)
+        expected = {"checksum": f"sha256:{hashlib.sha256(content).hexdigest()}"}
+        first = count_s3_requests(storage, lambda: storage.metadata("big.bin"))
+        assert first >= 2 if s3_server.name in NO_TAGGING else first == 2
+        for _ in range(3):
+            assert count_s3_requests(storage, lambda: storage.metadata("big.bin")) == 1
+            assert storage.metadata("big.bin")["checksum"] == expected["checksum"]
+        storage.write("big.bin", b"small now", overwrite=True)  # another version
+        assert storage.metadata("big.bin")["checksum"] == (
+            f"sha256:{hashlib.sha256(b'small now').hexdigest()}"
+        )

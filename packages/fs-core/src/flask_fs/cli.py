@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
+from urllib.parse import urlsplit
 
 import click
 from flask.cli import AppGroup
@@ -434,6 +435,42 @@ def sweep_command(storages: tuple[str, ...], older_than: float, dry_run: bool) -
             click.echo(f"{name}: {len(found)} leftover(s) {'found' if dry_run else 'deleted'}")
     except FSError as exc:
         _fail(str(exc))
+
+
+def _origin(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
+    """Each ``--origin``: ``*`` or ``scheme://host[:port]``, nothing after it."""
+    for value in values:
+        parsed = urlsplit(value)
+        if value != "*" and (
+            parsed.scheme not in ("http", "https")
+            or not parsed.netloc
+            or value != f"{parsed.scheme}://{parsed.netloc}"
+        ):
+            raise click.BadParameter(
+                f"{value!r} is not an origin: give scheme://host[:port] (no path) or '*'"
+            )
+    return list(values)
+
+
+@fs_command.command("cors")
+@click.argument("storage")
+@click.option(
+    "--origin",
+    "origins",
+    multiple=True,
+    required=True,
+    callback=_origin,
+    help="A site allowed to upload and read directly (https://app.example); repeat for more.",
+)
+def cors_command(storage: str, origins: list[str]) -> None:
+    """Let browsers on ORIGINs upload to STORAGE's store directly (direct uploads) and read
+    from it: sets the store's CORS rules where its API allows."""
+    try:
+        by_name(storage).backend.set_cors(origins)
+    except FSError as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"{storage}: CORS allows {', '.join(origins)}")
 
 
 @fs_command.command("check")

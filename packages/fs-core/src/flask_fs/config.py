@@ -2,7 +2,8 @@
 
 Lowest precedence first: the backend's declared defaults, then global keys (``FS_URL``,
 ``FS_ROOT``, ``FS_ALLOW``, ``FS_DENY``, ``FS_CHECK_FOLDERS``, ``FS_CACHE_CONTROL``,
-``FS_SIGNED_URLS``, ``FS_URL_EXPIRES``), then
+``FS_SIGNED_URLS``, ``FS_URL_EXPIRES``, ``FS_DIRECT_UPLOADS``, ``FS_DIRECT_UPLOADS_ANONYMOUS``,
+``FS_DIRECT_UPLOADS_MAX_SIZE``, ``FS_DIRECT_UPLOADS_EXPIRES``), then
 backend-level keys ``FS_{BACKEND}_{KEY}``, then storage-level keys ``{NAME}_FS_{KEY}``.
 Global and backend-level ``URL`` and ``ROOT`` are parents: a storage gets ``{url}/{name}/``
 and ``{root}/{name}``; storage-level values are used as they are.
@@ -43,11 +44,30 @@ CORE_KEYS = frozenset(
         "cache_control",
         "signed_urls",
         "url_expires",
+        "direct_uploads",
+        "direct_uploads_anonymous",
+        "direct_uploads_max_size",
+        "direct_uploads_expires",
     }
 )
 
 #: ``URL_EXPIRES`` when nothing sets it: signed URLs work for an hour.
 DEFAULT_URL_EXPIRES = 3600
+
+#: ``DIRECT_UPLOADS_MAX_SIZE`` when nothing sets it: a direct upload may hold 100 MiB.
+DEFAULT_DIRECT_UPLOADS_MAX_SIZE = 100 * 1024 * 1024
+
+#: ``DIRECT_UPLOADS_EXPIRES`` when nothing sets it: an upload ticket works for an hour.
+DEFAULT_DIRECT_UPLOADS_EXPIRES = 3600
+
+#: Core keys and their values when neither the storage nor the global ``FS_{KEY}`` sets them.
+CORE_DEFAULTS: dict[str, Any] = {
+    "url_expires": DEFAULT_URL_EXPIRES,
+    "direct_uploads": False,
+    "direct_uploads_anonymous": False,
+    "direct_uploads_max_size": DEFAULT_DIRECT_UPLOADS_MAX_SIZE,
+    "direct_uploads_expires": DEFAULT_DIRECT_UPLOADS_EXPIRES,
+}
 
 #: Keys given as parents (a folder or URL under which each storage gets its own).
 PARENT_KEYS = ("url", "root")
@@ -148,8 +168,9 @@ def resolve_config(
         value = result.get(key)
         value = cfg.get(f"FS_{key.upper()}") if value is None else value
         result[key] = None if value is None else check(storage_name, key, value)
-    if result["url_expires"] is None:
-        result["url_expires"] = DEFAULT_URL_EXPIRES
+    for key, default in CORE_DEFAULTS.items():
+        if result[key] is None:
+            result[key] = default
     result["backend"] = backend_name
     return Config(apply_settings(storage_name, backend_settings, result))
 
@@ -199,10 +220,24 @@ def _positive_seconds(storage: str, key: str, value: Any) -> float:
     return float(seconds)
 
 
+def _positive_int(storage: str, key: str, value: Any) -> int:
+    """A count (of bytes), more than zero."""
+    number = coerce(storage, key, value, int)
+    if number <= 0:
+        raise ConfigurationError(
+            f"storage {storage!r}: {key.upper()} must be an int above 0, not {value!r}"
+        )
+    return int(number)
+
+
 #: Core keys that a global ``FS_{KEY}`` gives every storage, and how their values are checked.
 _GLOBAL_CORE_KEYS: dict[str, Callable[[str, str, Any], Any]] = {
     "check_folders": _bool,
     "cache_control": _header_value,
     "signed_urls": _bool,
     "url_expires": _positive_seconds,
+    "direct_uploads": _bool,
+    "direct_uploads_anonymous": _bool,
+    "direct_uploads_max_size": _positive_int,
+    "direct_uploads_expires": _positive_seconds,
 }

@@ -2,7 +2,8 @@
 
 It sets the global defaults, configures each storage (its settings resolved, its backend
 instantiated) into the application's :class:`~flask_fs.state.FSState`, and registers the
-serving blueprint: it serves anyone when ``FS_SERVE`` is on, signed URLs only otherwise.
+serving blueprint: it serves anyone when ``FS_SERVE`` is on, signed URLs only otherwise; and,
+once a storage sets ``DIRECT_UPLOADS``, the uploads blueprint (:mod:`flask_fs.uploads`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from .backends import get_backend_class
 from .config import backend_name_for, resolve_config, set_global_defaults
 from .errors import ConfigurationError, FSError
 from .state import EXTENSION_KEY, ConfiguredStorage, FSState
+from .uploads.views import URL_PREFIX
+from .uploads.views import bp as uploads_bp
 from .views import bp
 
 if TYPE_CHECKING:
@@ -35,6 +38,10 @@ def init_app(app: Flask, *storages: Storage) -> None:
         app.register_blueprint(bp, url_prefix=app.config["FS_PREFIX"])
         state.registered = True
     state.serving = state.serving or bool(app.config["FS_SERVE"])
+    direct = any(c.config.get("direct_uploads") for c in state.storages.values())
+    if direct and not state.uploads_registered:
+        app.register_blueprint(uploads_bp, url_prefix=(app.config["FS_PREFIX"] or "") + URL_PREFIX)
+        state.uploads_registered = True
 
 
 def configure_storage(app: Flask, storage: Storage) -> None:

@@ -25,6 +25,7 @@ from flask import request, send_file
 from werkzeug.datastructures import ETags, Range
 from werkzeug.http import dump_options_header, http_date, quote_etag
 from werkzeug.wrappers import Response
+from werkzeug.wsgi import FileWrapper
 
 DEFAULT_MIME = "application/octet-stream"
 
@@ -41,6 +42,9 @@ def is_active(mime: str | None) -> bool:
     base = mime.split(";", 1)[0].strip().lower()
     return any(word in base for word in ("html", "xml", "script")) or base.endswith("+xml")
 
+
+#: How much of a remote file a response reads at a time.
+SERVE_CHUNK_SIZE = 256 * 1024
 
 #: Characters a download name may not carry into a header (controls: CR and LF among them).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -96,7 +100,7 @@ def send_status(
 def _file_response(
     stream: IO[bytes], name: str, mime: str, etag: str | None, modified: datetime | None
 ) -> Response:
-    return send_file(
+    response = send_file(
         stream,
         mimetype=mime,
         conditional=False,
@@ -105,6 +109,22 @@ def _file_response(
         max_age=None,
         download_name=posixpath.basename(name),
     )
+    if not _is_os_file(stream):
+        # A server's wsgi.file_wrapper may read the file in its I/O thread (waitress does, for
+        # anything seekable, after seeking to its end to learn its size): each read of a remote
+        # object would block every connection, and the seeks cost GETs. A request's own thread
+        # reads it instead, from where it is.
+        response.response = FileWrapper(stream, SERVE_CHUNK_SIZE)
+    return response
+
+
+def _is_os_file(stream: IO[bytes]) -> bool:
+    """Whether ``stream`` is a file of the operating system (one a server may ``sendfile``)."""
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return False
+    return True
 
 
 def make_conditional(response: Response, size: int) -> Response:

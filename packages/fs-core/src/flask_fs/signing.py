@@ -85,19 +85,20 @@ def grant(
     return Grant(storage, filename, until, download_name, inline)
 
 
-def signer(app: Flask) -> Signer:
-    """The signer of the application's secret key(s), salted for signed URLs.
+def signer(app: Flask, salt: str = SALT) -> Signer:
+    """The signer of the application's secret key(s), salted for one purpose: signed URLs
+    (the default ``salt``) or another (upload tickets: :mod:`flask_fs.uploads.tickets`).
 
     :raises ConfigurationError: if the application has no ``SECRET_KEY``.
     """
     secret = app.config.get("SECRET_KEY")
     if not secret:
         raise ConfigurationError(
-            "signed URLs to the serving view need the application's SECRET_KEY: set it "
-            "(or sign on the store: SIGNED_URLS on S3, TEMPURL_KEY on Swift)"
+            "signed URLs to the serving view and direct uploads need the application's "
+            "SECRET_KEY: set it (or sign on the store: SIGNED_URLS on S3, TEMPURL_KEY on Swift)"
         )
     keys = [*(app.config.get("SECRET_KEY_FALLBACKS") or ()), secret]  # the last one signs
-    return Signer(keys, salt=SALT, key_derivation="hmac", digest_method=hashlib.sha256)
+    return Signer(keys, salt=salt, key_derivation="hmac", digest_method=hashlib.sha256)
 
 
 def verify(app: Flask, storage: str, filename: str, args: Mapping[str, str]) -> Grant | None:

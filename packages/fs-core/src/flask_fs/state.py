@@ -38,6 +38,7 @@ class FSState:
     storages: dict[str, ConfiguredStorage] = field(default_factory=dict)
     serving: bool = False  #: whether the view serves unsigned requests (``FS_SERVE``)
     registered: bool = False  #: whether the serving blueprint is registered
+    uploads_registered: bool = False  #: whether the uploads blueprint is registered
 
 
 def get_state(app: Flask | None = None) -> FSState:

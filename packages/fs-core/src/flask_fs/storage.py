@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast, overload
 from urllib.parse import quote, urlencode
 
-from flask import Flask, current_app, has_request_context, request, url_for
+from flask import Flask, Request, current_app, has_request_context, request, url_for
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
@@ -33,6 +33,7 @@ from .names import clean_filename, extension_of, join_name, validate_name, valid
 from .serving import harden, set_cache_control
 from .signing import as_timedelta, grant
 from .state import ConfiguredStorage, get_state
+from .uploads.cleanup import is_staging, sweep_staging
 
 if TYPE_CHECKING:
     from .state import FSState
@@ -45,6 +46,9 @@ R = TypeVar("R")
 Prefix = str | Callable[[], str] | None
 #: ``upload_to``: a folder, or a callable taking the application (or nothing) that returns one.
 UploadTo = str | Callable[[Flask], str] | Callable[[], str] | None
+
+#: ``f(request, filename)``: the name a direct upload of ``filename`` gets, or ``None`` to refuse.
+UploadAuthorizer = Callable[[Request, str], str | None]
 
 _STORAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
@@ -97,6 +101,8 @@ class Storage:
         self.extensions = normalize_extensions(extensions)
         self.upload_to = upload_to
         self.overwrite = overwrite
+        #: The function that decides who may upload what directly (:meth:`authorize_uploads`).
+        self.upload_authorizer: UploadAuthorizer | None = None
 
     def __repr__(self) -> str:
         return f"<Storage {self.name!r}>"
@@ -322,7 +328,9 @@ class Storage:
         backend = self.backend
         listing = backend.list_details(start) if details else backend.list_files(start)
         try:
-            yield from listing
+            for entry in listing:
+                if not is_staging(entry if isinstance(entry, str) else entry.name):
+                    yield entry
         except OSError as exc:
             raise BackendError(f"storage {self.name!r}: {describe_os_error(exc)}") from exc
 
@@ -331,8 +339,9 @@ class Storage:
         self, older_than: float | timedelta = DEFAULT_SWEEP_AGE, remove: bool = True
     ) -> list[str]:
         """Delete what interrupted writes left behind (temporary files, multipart parts,
-        segments, chunks) older than ``older_than`` (seconds or a ``timedelta``); return what was
-        found, one line each. With ``remove=False`` nothing is deleted.
+        segments, chunks, abandoned direct uploads) older than ``older_than`` (seconds or a
+        ``timedelta``); return what was found, one line each. With ``remove=False`` nothing is
+        deleted.
 
         Leave ``older_than`` longer than your longest upload: younger leftovers may belong to a
         write still running.
@@ -341,7 +350,8 @@ class Storage:
             older_than = older_than.total_seconds()
         if older_than < 0:
             raise FSError(f"storage {self.name!r}: sweep(older_than) cannot be negative")
-        return list(self.backend.sweep(float(older_than), remove=remove))
+        found = list(self.backend.sweep(float(older_than), remove=remove))
+        return found + list(sweep_staging(self.backend, float(older_than), remove=remove))
 
     @_wrap_os_errors
     def metadata(self, filename: str) -> Metadata:
@@ -489,6 +499,62 @@ class Storage:
         if callable(prefix):
             prefix = prefix()
         return join_name(self._upload_folder(), join_name(prefix, filename))
+
+    # -- direct uploads ------------------------------------------------------------------------
+
+    def upload_target(
+        self,
+        filename: str,
+        *,
+        max_size: int | None = None,
+        content_type: str | None = None,
+        expires: float | timedelta | None = None,
+        size: int | None = None,
+        prefix: Prefix = None,
+    ) -> dict[str, Any]:
+        """Where a browser sends one file straight to the storage: a plain dict (JSON-ready).
+
+        ``method``, ``url``, ``fields`` (a ``POST`` of ``multipart/form-data``, these fields
+        then the file last) or ``headers`` (a ``PUT`` of the raw body); ``complete``: the URL
+        to ``POST`` to once the body is sent (``None`` when the body's own answer completes the
+        upload); ``filename`` (the name the file will have), ``max_size`` and ``expires`` (how
+        many seconds the target works).
+
+        The name is checked as :meth:`save` checks it (extension rules, ``upload_to`` and
+        ``prefix``, name validation), and refused early if it exists and the storage does not
+        overwrite. The store (S3, Swift) or the application (other backends) refuses more than
+        ``max_size`` bytes; on completion the file's size (``== size`` when given) and type
+        (its first bytes, against ``content_type`` and its name) are checked, a file that fails
+        is removed. See :doc:`/uploads`.
+
+        :param max_size: Bytes; default ``DIRECT_UPLOADS_MAX_SIZE``.
+        :param content_type: The type the file must have.
+        :param expires: How long the target works (seconds or a ``timedelta``); default
+            ``DIRECT_UPLOADS_EXPIRES``.
+        :param size: The exact size the browser says the file has.
+        :raises UploadNotAllowed: when ``DIRECT_UPLOADS`` is off for this storage.
+        :raises UnauthorizedFileType: if the file type is not allowed.
+        :raises FileExists: if the file exists and overwriting is not allowed.
+        """
+        from .uploads.targets import upload_target
+
+        return upload_target(
+            self,
+            filename,
+            max_size=max_size,
+            content_type=content_type,
+            expires=expires,
+            size=size,
+            prefix=prefix,
+        )
+
+    def authorize_uploads(self, function: UploadAuthorizer) -> UploadAuthorizer:
+        """Register (as a decorator) the function that decides who may upload what through the
+        uploads blueprint: called with the request and the requested name (cleaned), it returns
+        the name to use (possibly another) or ``None`` to refuse (raising refuses too): 403.
+        Without one, the blueprint answers 401 unless ``DIRECT_UPLOADS_ANONYMOUS`` is on."""
+        self.upload_authorizer = function
+        return function
 
     def _upload_folder(self) -> str | None:
         upload_to = self.upload_to

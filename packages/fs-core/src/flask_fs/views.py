@@ -3,6 +3,8 @@ signed URL (:mod:`flask_fs.signing`) whatever ``FS_SERVE`` says."""
 
 from __future__ import annotations
 
+import posixpath
+
 from flask import Blueprint, abort, current_app, request
 from werkzeug.wrappers import Response
 
@@ -36,6 +38,8 @@ def get_file(fs: str, filename: str) -> Response:
         abort(404)
     if grant is not None and grant.asks_disposition and response.status_code in (200, 206, 304):
         response.headers["Content-Disposition"] = content_disposition(
-            grant.download_name, inline=grant.inline, mime=response.mimetype
+            grant.download_name or posixpath.basename(filename),
+            inline=grant.inline,
+            mime=response.mimetype,
         )
     return response

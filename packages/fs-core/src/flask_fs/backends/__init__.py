@@ -310,6 +310,15 @@ class BaseBackend(ABC):
         ``None`` (the default): the application receives the uploads itself."""
         return None
 
+    def set_cors(self, origins: list[str]) -> None:
+        """Let browsers on ``origins`` (``"https://app.example"``, or ``"*"``) upload to the store
+        and read from it directly (``flask fs cors``): ``PUT``, ``POST`` and ``GET``, the
+        ``ETag`` header readable. The default cannot.
+
+        :raises ~flask_fs.errors.OperationNotSupported: when the backend or its store cannot.
+        """
+        raise OperationNotSupported(f"the {type(self).__name__} cannot set CORS rules on its store")
+
     @property
     def has_signed_urls(self) -> bool:
         """Whether :meth:`signed_url` gives URLs (object stores, when so configured)."""

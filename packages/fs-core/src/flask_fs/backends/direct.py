@@ -25,8 +25,8 @@ from typing import Any
 
 from ..names import TEMPORARY_PREFIX
 
-#: Where bodies uploaded in one piece wait for their checks: a reserved name (no file can be
-#: given it, listings skip it), swept when abandoned.
+#: Where bodies uploaded in one piece wait for their checks (a reserved name that no file can
+#: be given and listings skip), swept when abandoned.
 STAGING_FOLDER = TEMPORARY_PREFIX + "uploads"
 
 

@@ -40,6 +40,10 @@ What the pipeline does with them:
   passes on the ``Range`` and preconditions, whose answer gives the headers and a body pinned
   to its ETag (it never hashes); a HEAD for a HEAD; none for a redirect to a signed URL
   (``SERVE_REDIRECT``).
+- Listings (``list_files``, ``list_details``) never show a reserved ``.fs-tmp-`` name (an
+  upload's staged body, under ``.fs-tmp-uploads``) unless asked for that
+  reserved folder itself; ``sweep`` removes staged bodies older than its cutoff, with the
+  adapter's own leftovers (``find_leftovers``).
 - Errors are mapped once: missing is :class:`~flask_fs.errors.FileNotFound`, a refused
   precondition :class:`~flask_fs.errors.FileExists`, anything else a
   :class:`~flask_fs.errors.BackendError` naming the storage, where it is, and the cause.
@@ -50,6 +54,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import posixpath
 import time
 import uuid
 from abc import abstractmethod
@@ -65,6 +70,7 @@ from werkzeug.http import parse_content_range_header, parse_date, unquote_etag
 
 from .. import streams
 from ..errors import BackendError, FileExists, FileNotFound, FSError
+from ..names import TEMPORARY_PREFIX
 from ..serving import (
     Conditions,
     content_disposition,
@@ -80,6 +86,8 @@ from ..settings import Setting
 from ..streams import sha256_hex
 from ..transfers import HashingReader, PipeUpload, RangedReader, claim_name, read_ahead
 from . import BaseBackend, FileInfo, Metadata
+from .checksum_memo import ChecksumMemo
+from .direct import STAGING_FOLDER
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
@@ -180,6 +188,8 @@ class ObjectStoreBackend(BaseBackend):
 
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
         super().__init__(name, config)
+        #: checksums of versions looked up (annotations) or computed by this process
+        self._memo = ChecksumMemo()
         if _inherited(type(self), "list_objects") and _inherited(type(self), "list_names"):
             raise TypeError(f"{type(self).__name__} must implement list_objects (or list_names)")
 
@@ -393,6 +403,8 @@ class ObjectStoreBackend(BaseBackend):
         checksum is there when the listing carries the object's metadata (S3 and Swift do not)."""
         with self.errors():
             for name, info in self.list_objects(prefix):
+                if hidden(name, prefix):
+                    continue
                 stored = stored_checksum(info.metadata, info.version)
                 yield FileInfo(
                     name=name,
@@ -406,15 +418,20 @@ class ObjectStoreBackend(BaseBackend):
         """The SHA-256 stored at write time; for an object written by another tool, computed
         once from the version ``info`` describes and remembered with that version's ETag,
         which must still match for it to be trusted (an object replaced since is hashed again).
+        What a second request (annotations) or a read found is remembered by this process too
+        (:class:`~flask_fs.backends.checksum_memo.ChecksumMemo`), for that ETag.
         """
         version = info.version
-        for source in (info.metadata, None):
-            values = source if source is not None else self._annotations(filename, info)
-            stored = stored_checksum(values, version)
-            if stored:
-                return stored
+        stored = stored_checksum(info.metadata, version) or self._memo.get(filename, version)
+        if stored:
+            return stored
+        stored = stored_checksum(self._annotations(filename, info), version)
+        if stored:
+            self._memo.put(filename, version, stored)
+            return stored
         with ObjectReader(self, filename, info.size, info.etag) as reader:
             digest = sha256_hex(cast("IO[bytes]", reader))
+        self._memo.put(filename, version, digest)
         remembered = {CHECKSUM_KEY: digest, CHECKSUM_ETAG_KEY: version}
         with contextlib.suppress(BackendError), self.errors(filename):
             # read-only credentials still get the checksum
@@ -519,7 +536,9 @@ class ObjectStoreBackend(BaseBackend):
 
     def list_files(self, prefix: str = "") -> Iterator[str]:
         with self.errors():
-            yield from self.list_names(prefix)
+            for name in self.list_names(prefix):
+                if not hidden(name, prefix):
+                    yield name
 
     def copy(self, filename: str, target: str, overwrite: bool = False) -> None:
         if not overwrite and not self.create_only_copy:
@@ -604,7 +623,8 @@ class ObjectStoreBackend(BaseBackend):
         mime = guess_mime(filename)
         disposition = None
         if download_name or inline is False or is_active(mime):
-            disposition = content_disposition(download_name, inline=inline, mime=mime)
+            name = download_name or posixpath.basename(filename)
+            disposition = content_disposition(name, inline=inline, mime=mime)
         with self.errors(filename):
             return self.presign(filename, expires, disposition)
 
@@ -621,12 +641,20 @@ class ObjectStoreBackend(BaseBackend):
         return self.signed_url_of(filename, expires, download_name, inline)
 
     def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
+        """The adapter's leftovers (:meth:`find_leftovers`), then the bodies of direct uploads
+        staged before the cutoff and never published."""
         cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
         with self.errors():
             for leftover in list(self.find_leftovers(cutoff)):
                 if remove:
                     self.remove_leftover(leftover)
                 yield leftover.description
+            for name, info in list(self.list_objects(STAGING_FOLDER + "/")):
+                if info.modified is None or info.modified > cutoff:
+                    continue
+                if remove:
+                    self.delete_object(name, info)
+                yield f"staged upload {name!r} of {info.modified:%Y-%m-%d %H:%M:%S %Z}"
 
 
 def stored_checksum(values: Mapping[str, str], version: str) -> str | None:
@@ -636,6 +664,17 @@ def stored_checksum(values: Mapping[str, str], version: str) -> str | None:
     if stored and values.get(CHECKSUM_ETAG_KEY, version) == version:
         return stored
     return None
+
+
+def hidden(name: str, prefix: str = "") -> bool:
+    """Whether a listing of ``prefix`` leaves out ``name``: a reserved ``.fs-tmp-`` name (a
+    staged upload, a temporary object), unless ``prefix`` is itself in a reserved folder (what
+    the sweep of staged uploads lists)."""
+    return _reserved(name) and not _reserved(prefix)
+
+
+def _reserved(name: str) -> bool:
+    return any(segment.startswith(TEMPORARY_PREFIX) for segment in name.split("/"))
 
 
 def _inherited(cls: type, method: str) -> bool:
@@ -715,5 +754,6 @@ __all__ = [
     "ObjectReader",
     "ObjectStoreBackend",
     "body_extent",
+    "hidden",
     "stored_checksum",
 ]

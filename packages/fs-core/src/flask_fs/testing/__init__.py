@@ -29,12 +29,13 @@ pytest.register_assert_rewrite(
     *(
         f"flask_fs.testing.{m}"
         for m in ("basic", "copies", "details", "fixtures", "folders", "listing", "metadata")
-    )
+    ),
+    "flask_fs.testing.sweep",
 )
 pytest.register_assert_rewrite(
     *(
         f"flask_fs.testing.{m}"
-        for m in ("names", "overwrite", "replacement", "serving", "streaming", "sweep")
+        for m in ("names", "overwrite", "replacement", "serving", "signed_links", "streaming")
     )
 )
 
@@ -56,6 +57,7 @@ from .names import HostileNameTests  # noqa: E402
 from .overwrite import OverwriteTests  # noqa: E402
 from .replacement import ReplacementTests  # noqa: E402
 from .serving import ServingTests  # noqa: E402
+from .signed_links import SignedLinkTests  # noqa: E402
 from .streaming import StreamingTests  # noqa: E402
 from .sweep import SweepTests  # noqa: E402
 
@@ -91,6 +93,7 @@ __all__ = [
     "OverwriteTests",
     "ReplacementTests",
     "ServingTests",
+    "SignedLinkTests",
     "StreamingTests",
     "SweepTests",
     "count_file_operations",

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from urllib.parse import quote
+import contextlib
+import http.client
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 import pytest
 from flask import Flask, current_app
@@ -189,27 +193,57 @@ def _cases(etag: str, modified: str) -> list[tuple[str, dict[str, str], int, sli
     ]
 
 
+@contextlib.contextmanager
+def waitress_server(app: Flask, threads: int = 4) -> Iterator[str]:
+    """``app`` served by waitress (which must be installed) on a free port of 127.0.0.1, in a
+    thread, until the block ends; gives the base URL. Waitress hands what a
+    ``wsgi.file_wrapper`` wraps to its I/O thread: serving must not let it read remote files."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        # Workers first: one finishing a response pulls the trigger, which must still be open.
+        server.task_dispatcher.shutdown(cancel_pending=False)
+        server.trigger.pull_trigger(server.close)  # in the server's thread
+        thread.join(5)
+
+
+def _fetch(base: str, method: str, path: str, headers: dict[str, str]) -> tuple[int, Any, bytes]:
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=10)
+    try:
+        connection.request(method, path, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
 def check_one_request_each(storage: Storage, requests: Callable[[], list[str]]) -> None:
-    """Serve a file of ``storage`` through the serving view in every way a client asks, and
-    check each answer and that it cost one request to the store (a Range past the end may cost
-    two). ``requests()`` gives the requests the store received for that file since the last
-    call (e.g. from a :class:`~flask_fs.testing.faults.FaultProxy` in front of it)."""
+    """Serve a file of ``storage`` through the serving view, over HTTP from waitress, in every
+    way a client asks, and check each answer and that it cost one request to the store (a Range
+    past the end may cost two). ``requests()`` gives the requests the store received for that
+    file since the last call (e.g. from a :class:`~flask_fs.testing.faults.FaultProxy` in front
+    of it)."""
     storage.write("served.bin", SMALL)
-    client = current_app.test_client()
-    url = f"/{storage.name}/served.bin"
-    first = client.get(url)
-    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
-    requests()
-    for method, headers, status, part, most in _cases(etag, modified):
-        response = client.open(url, method=method, headers=headers)
-        data = response.get_data()
-        sent = requests()
-        case = (method, headers, sent)
-        assert response.status_code == status, case
-        assert 1 <= len(sent) <= most, case
-        if status == 416:
-            assert response.headers["Content-Range"] == f"bytes */{len(SMALL)}", case
-        else:
-            assert data == (SMALL[part] if part is not None else b""), case
-        if status in (200, 206, 304):
-            assert response.headers["ETag"] == etag, case
+    path = f"/{storage.name}/served.bin"
+    with waitress_server(current_app._get_current_object()) as base:  # type: ignore[attr-defined]
+        _, first, _ = _fetch(base, "GET", path, {})
+        etag, modified = first["ETag"], first["Last-Modified"]
+        requests()
+        for method, headers, status, part, most in _cases(etag, modified):
+            got, answer, data = _fetch(base, method, path, headers)
+            sent = requests()
+            case = (method, headers, sent)
+            assert got == status, case
+            assert 1 <= len(sent) <= most, case
+            if status == 416:
+                assert answer["Content-Range"] == f"bytes */{len(SMALL)}", case
+            else:
+                assert data == (SMALL[part] if part is not None else b""), case
+            if status in (200, 206, 304):
+                assert answer["ETag"] == etag, case

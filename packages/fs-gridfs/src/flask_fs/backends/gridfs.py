@@ -40,6 +40,7 @@ from pymongo.errors import DuplicateKeyError, InvalidURI, PyMongoError
 from werkzeug.datastructures import FileStorage
 
 from flask_fs.backends import BaseBackend, FileInfo, Metadata
+from flask_fs.backends.direct import STAGING_FOLDER
 from flask_fs.errors import BackendError, ConfigurationError, FileExists, FileNotFound, FSError
 from flask_fs.names import validate_name
 from flask_fs.serving import guess_mime
@@ -361,8 +362,10 @@ class GridFsBackend(BaseBackend):
         self, prefix: str, fields: Mapping[str, Any]
     ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         """``(name, revisions)`` of each usable name under ``prefix``, sorted: one query on the
-        ``filename`` index, each revision's document holding ``fields``."""
+        ``filename`` index, each revision's document holding ``fields``. Under
+        ``STAGING_FOLDER`` (asked only by flask-fs's direct uploads) every name is usable."""
         query = {"filename": _name_range(prefix)}
+        usable = _staged if prefix.startswith(STAGING_FOLDER + "/") else _usable
         name: Any = None
         revisions: list[dict[str, Any]] = []
         with self._errors():
@@ -371,7 +374,7 @@ class GridFsBackend(BaseBackend):
                     yield name, revisions
                     revisions = []
                 name = document["filename"]
-                if _usable(name):
+                if usable(name):
                     revisions.append(document)
         if revisions:
             yield name, revisions
@@ -496,6 +499,11 @@ def _usable(name: object) -> bool:
     except FSError:
         return False
     return True
+
+
+def _staged(name: object) -> bool:
+    """Whether a stored ``filename`` is a direct upload's (under ``STAGING_FOLDER``)."""
+    return isinstance(name, str) and name.startswith(STAGING_FOLDER + "/")
 
 
 def _distinct_sorted(values: Iterable[Any]) -> Iterator[Any]:

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Hashable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from importlib.metadata import version
-from typing import IO, Any, ClassVar, cast
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import quote, urlencode
 
 import boto3
@@ -31,8 +31,11 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.signers import CloudFrontSigner
 
+if TYPE_CHECKING:
+    from .s3_uploads import S3Uploads
+
 from flask_fs.backends import objectstore
-from flask_fs.errors import ConfigurationError
+from flask_fs.errors import ConfigurationError, OperationNotSupported
 from flask_fs.names import MAX_PREFIX_BYTES
 from flask_fs.serving import Conditions, guess_mime
 from flask_fs.settings import STORAGE_NAME, Setting
@@ -40,6 +43,8 @@ from flask_fs.settings import STORAGE_NAME, Setting
 __version__ = version("fs-s3")
 
 MiB = 1024 * 1024
+#: The ``ID`` of the bucket's CORS rule that ``flask fs cors`` sets.
+CORS_RULE_ID = "flask-fs"
 #: The largest object ``CopyObject`` copies in one request.
 MAX_SINGLE_COPY = 5 * 1024**3
 
@@ -65,8 +70,10 @@ class S3Backend(objectstore.ObjectStoreBackend):
     every upload: ``ACL``, ``CacheControl``, ``ContentDisposition``...), ``multipart_threshold``,
     ``multipart_chunksize``, ``max_concurrency``, ``signed_urls``, ``signed_url_expiry``,
     ``serve_redirect``, ``conditional_copy`` (server-side copies that must not overwrite, for
-    servers that honour ``If-None-Match`` on ``CopyObject``, such as AWS), and
-    ``cloudfront_key_id`` with ``cloudfront_private_key`` (PEM text or the path of a PEM file:
+    servers that honour ``If-None-Match`` on ``CopyObject``, such as AWS and SeaweedFS),
+    ``post_uploads`` (direct uploads in one body are presigned ``POST`` forms, whose size the
+    store bounds; ``False`` for servers without them, such as Swift's s3api: presigned ``PUT``),
+    and ``cloudfront_key_id`` with ``cloudfront_private_key`` (PEM text or the path of a PEM file:
     signed URLs are then CloudFront's, on ``cloudfront_domain`` or else the storage's ``URL``).
     """
 
@@ -89,6 +96,7 @@ class S3Backend(objectstore.ObjectStoreBackend):
         "max_concurrency": Setting(int, 4),
         "signed_url_expiry": Setting(int, 3600, alias_of="url_expires"),  # deprecated
         "conditional_copy": Setting(bool, False),
+        "post_uploads": Setting(bool, True),
         "cloudfront_key_id": Setting(str),
         "cloudfront_private_key": Setting(str),
         "cloudfront_domain": Setting(str),
@@ -135,7 +143,7 @@ class S3Backend(objectstore.ObjectStoreBackend):
             connect_timeout=5,
             read_timeout=60,
             retries={"max_attempts": 4, "mode": "standard"},
-            max_pool_connections=max(10, concurrency * 2 + 2),
+            max_pool_connections=max(64, concurrency * 2 + 2),
             s3={"addressing_style": config["addressing_style"] or "auto"},
         ).merge(Config(**config["client_config"]))
         options = {"endpoint_url": config["endpoint"], "config": client_config}
@@ -331,9 +339,10 @@ class S3Backend(objectstore.ObjectStoreBackend):
 
     @property
     def create_only_copy(self) -> bool:
-        # Servers disagree on If-None-Match for CopyObject (moto ignores it, Swift's s3api
-        # refuses every such copy), so a create-only copy streams through a conditional
-        # upload, which they honour. AWS users can set CONDITIONAL_COPY for server-side ones.
+        # Servers disagree on If-None-Match for CopyObject (SeaweedFS honours it, moto ignores
+        # it, Swift's s3api refuses every such copy), so a create-only copy streams through a
+        # conditional upload, which they honour. AWS and SeaweedFS users can set
+        # CONDITIONAL_COPY for server-side ones.
         return bool(self.config["conditional_copy"])
 
     def copy_object(
@@ -372,6 +381,46 @@ class S3Backend(objectstore.ObjectStoreBackend):
             self.client.abort_multipart_upload(
                 Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
             )
+
+    def direct_uploads(self) -> S3Uploads:
+        """Presigned ``POST`` (or ``PUT``) bodies and multipart uploads: see
+        :mod:`flask_fs.backends.s3_uploads`."""
+        from .s3_uploads import S3Uploads
+
+        return S3Uploads(self)
+
+    def set_cors(self, origins: list[str]) -> None:
+        """The bucket's CORS rule for flask-fs (``ID`` ``flask-fs``; the bucket's other rules
+        are kept): ``PUT``, ``POST`` and ``GET`` from ``origins``, any request header, the
+        ``ETag`` exposed (multipart uploads read it)."""
+        rule = {
+            "ID": CORS_RULE_ID,
+            "AllowedOrigins": list(origins),
+            "AllowedMethods": ["PUT", "POST", "GET"],
+            "AllowedHeaders": ["*"],
+            "ExposeHeaders": ["ETag"],
+            "MaxAgeSeconds": 3600,
+        }
+        self._ensure_bucket()
+        with self.errors():
+            try:
+                rules = self.client.get_bucket_cors(Bucket=self.bucket)["CORSRules"]
+            except ClientError as exc:
+                if _code(exc) not in ("NoSuchCORSConfiguration", "NotImplemented"):
+                    raise
+                rules = []
+            kept = [other for other in rules if other.get("ID") != CORS_RULE_ID]
+            try:
+                self.client.put_bucket_cors(
+                    Bucket=self.bucket, CORSConfiguration={"CORSRules": [*kept, rule]}
+                )
+            except ClientError as exc:
+                if _code(exc) != "NotImplemented":
+                    raise
+                raise OperationNotSupported(
+                    f"storage {self.name!r} ({self.location}): the server does not implement "
+                    "bucket CORS (PutBucketCors); set it with the server's own tools"
+                ) from None
 
     @property
     def has_signed_urls(self) -> bool:

@@ -40,7 +40,7 @@ from flask_fs.backends import objectstore
 from flask_fs.backends.direct import STAGING_FOLDER
 from flask_fs.backends.swift_uploads import DIRECT_PART, Segment, SwiftUploads, stale_staged
 from flask_fs.errors import BackendError
-from flask_fs.serving import Conditions, guess_mime
+from flask_fs.serving import Conditions, guess_mime, is_active
 from flask_fs.settings import STORAGE_NAME, Setting
 from flask_fs.streams import CHUNK_SIZE
 from flask_fs.transfers import UploadAborted
@@ -349,10 +349,12 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
         self, filename: str, expires: timedelta | None, disposition: str | None
     ) -> str | None:
         """A TempURL. Its signature covers the method, path and expiry, not the ``filename``
-        and ``inline`` parameters that choose the disposition (see :func:`_disposition_query`).
-        """
+        and ``inline`` parameters that choose the disposition (see :func:`_disposition_query`):
+        a link holder could add ``&inline`` to it. So active content (HTML, SVG, ...) gets no
+        TempURL (``None``): the storage signs a link to its serving view instead, which keeps it
+        an attachment whatever the query says."""
         key = self._tempurl_key()
-        if not key:
+        if not key or is_active(guess_mime(filename)):
             return None
         storage_url, _ = self.conn.get_auth()
         parts = urlsplit(storage_url)

@@ -1,0 +1,498 @@
+"""Direct uploads (:mod:`flask_fs.uploads`) over real HTTP: the application runs under a WSGI
+server in a thread, a client speaks to it (and to the store, where the backend has
+``direct_uploads()``) with ``urllib``, following what the answers say, as a browser would.
+
+Backend-independent: a backend's tests subclass :class:`DirectUploadTests` with their
+``fs_backend`` and ``fs_settings`` fixtures, as for :class:`~flask_fs.testing.BackendConformance`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from flask_fs import Storage
+from flask_fs.backends.direct import STAGING_FOLDER
+from flask_fs.errors import FileExists
+from flask_fs.signals import upload_completed
+from flask_fs.uploads.tickets import Ticket
+
+from .fixtures import ConformanceFixtures, _empty
+
+MiB = 1024 * 1024
+
+#: The size limit of the storages under test.
+MAX_SIZE = 8 * MiB
+
+
+@dataclass
+class Answer:
+    """An HTTP answer."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def fetch(
+    method: str,
+    url: str,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    json_body: Any = None,
+) -> Answer:
+    """One request with ``urllib`` (redirects followed); the answer, errors included."""
+    headers = dict(headers or {})
+    if json_body is not None:
+        body = json.dumps(json_body).encode()
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return Answer(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as exc:
+        return Answer(exc.code, dict(exc.headers), exc.read())
+
+
+def form_data(fields: Mapping[str, str], data: bytes, content_type: str) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body of ``fields`` then the file: body and content type."""
+    boundary = uuid.uuid4().hex
+    chunks = []
+    for name, value in fields.items():
+        disposition = f'Content-Disposition: form-data; name="{name}"'
+        chunks.append(f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode())
+    chunks.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="upload"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n".encode()
+    )
+    chunks += [data, f"\r\n--{boundary}--\r\n".encode()]
+    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
+
+
+def send_body(target: Mapping[str, Any], data: bytes, content_type: str = "") -> Answer:
+    """Send ``data`` as ``target`` (:meth:`Storage.upload_target`) says, then complete it when
+    it has a ``complete`` URL and the store did not redirect there: the completing answer."""
+    if target["method"] == "POST":
+        body, form_type = form_data(
+            target["fields"], data, content_type or "application/octet-stream"
+        )
+        answer = fetch(
+            "POST", target["url"], body, {**target["headers"], "Content-Type": form_type}
+        )
+    else:
+        answer = fetch("PUT", target["url"], data, target["headers"])
+    if answer.status >= 300 or not target.get("complete"):
+        return answer
+    if answer.body[:1] == b"{" and "sha256" in answer.json():
+        return answer  # the store redirected the browser to the completion URL
+    return fetch("POST", target["complete"])
+
+
+@dataclass
+class UploadsApp:
+    """An application serving direct uploads over HTTP, with two storages of the backend under
+    test: ``storage`` (an authorizer that keeps names, refuses ``secret*``, puts ``mine*``
+    under ``users/7/``) and ``closed`` (no authorizer)."""
+
+    app: Flask
+    base: str
+    storage: Storage
+    closed: Storage
+    completed: list[dict[str, Any]] = field(default_factory=list)
+
+    def endpoint(self, storage: Storage | None = None) -> str:
+        """The URL Uppy's ``endpoint`` option takes for ``storage``."""
+        return f"{self.base}/_uploads/{(storage or self.storage).name}"
+
+    def params(self, filename: str, content_type: str = "", **more: Any) -> Answer:
+        query = urlencode({"filename": filename, "type": content_type, **more})
+        return fetch("GET", f"{self.endpoint()}/s3/params?{query}")
+
+    def start(self, filename: str, content_type: str = "", **more: Any) -> dict[str, Any]:
+        answer = fetch(
+            "POST",
+            f"{self.endpoint()}/s3/multipart",
+            json_body={"filename": filename, "type": content_type, "metadata": {}, **more},
+        )
+        assert answer.status == 200, answer.body
+        started: dict[str, Any] = answer.json()
+        return started
+
+    def multipart_url(self, upload: Mapping[str, Any], tail: str = "") -> str:
+        upload_id = quote(upload["uploadId"], safe="")
+        return f"{self.endpoint()}/s3/multipart/{upload_id}{tail}?key={quote(upload['key'])}"
+
+    def put_part(self, upload: Mapping[str, Any], number: int, data: bytes) -> str:
+        """Sign and send part ``number``: its ETag."""
+        signed = fetch("GET", self.multipart_url(upload, f"/{number}"))
+        assert signed.status == 200, signed.body
+        form = signed.json()
+        answer = fetch(form.get("method", "PUT"), form["url"], data, form.get("headers") or {})
+        assert answer.status == 200, answer.body
+        return {k.lower(): v for k, v in answer.headers.items()}["etag"]
+
+    def parts(self, upload: Mapping[str, Any]) -> Answer:
+        return fetch("GET", self.multipart_url(upload))
+
+    def complete(self, upload: Mapping[str, Any], parts: list[tuple[int, str]]) -> Answer:
+        given = [{"PartNumber": n, "ETag": etag} for n, etag in parts]
+        return fetch("POST", self.multipart_url(upload, "/complete"), json_body={"parts": given})
+
+    def staged(self) -> list[str]:
+        """Whatever waits under ``STAGING_FOLDER`` in the storage."""
+        with self.app.app_context():
+            return list(self.storage.backend.list_files(STAGING_FOLDER + "/"))
+
+
+def _tamper(token: str) -> str:
+    """``token`` with one character of its payload changed (every one of them counts: the last
+    character of a base64 text may not)."""
+    return token[:5] + ("A" if token[5] != "A" else "B") + token[6:]
+
+
+def _authorize(request: Any, filename: str) -> str | None:
+    if filename.startswith("secret"):
+        return None
+    if filename.startswith("boom"):
+        raise RuntimeError("the authorizer failed")
+    return f"users/7/{filename}" if filename.startswith("mine") else filename
+
+
+class DirectUploadTests(ConformanceFixtures):
+    """Direct uploads through the blueprint, on the backend under test."""
+
+    @pytest.fixture
+    def fs_part_size(self) -> int:
+        """The size of every part but the last in the tests of uploads in parts."""
+        return 5 * MiB
+
+    @pytest.fixture
+    def uploads(self, fs_app: Flask) -> Iterator[UploadsApp]:
+        fs_app.config.update(
+            SECRET_KEY="direct-uploads-tests",
+            FS_DIRECT_UPLOADS=True,
+            FS_DIRECT_UPLOADS_MAX_SIZE=MAX_SIZE,
+        )
+        server = make_server("127.0.0.1", 0, fs_app, threaded=True)
+        fs_app.config["SERVER_NAME"] = f"127.0.0.1:{server.server_port}"
+        storage = self._make_storage(fs_app, "uploads")
+        storage.authorize_uploads(_authorize)
+        closed = self._make_storage(fs_app, "closed")
+        harness = UploadsApp(fs_app, f"http://127.0.0.1:{server.server_port}", storage, closed)
+
+        def record(sender: Flask, **kwargs: Any) -> None:
+            harness.completed.append({**kwargs, "storage": kwargs["storage"].name})
+
+        upload_completed.connect(record, fs_app)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield harness
+        finally:
+            server.shutdown()
+            thread.join()
+            upload_completed.disconnect(record, fs_app)
+            with fs_app.app_context():
+                for each in (storage, closed):
+                    each.sweep(0)
+                    _empty(each)
+
+    # -- one body --------------------------------------------------------------------------
+
+    def test_a_simple_upload_is_stored_checked_and_announced(self, uploads: UploadsApp) -> None:
+        data = b"hello, direct uploads\n" * 100
+        answer = uploads.params("hello.txt", "text/plain")
+        assert answer.status == 200, answer.body
+        target = answer.json()
+        assert target["filename"] == "hello.txt"
+        assert target["max_size"] == MAX_SIZE
+        assert {"method", "url", "fields", "headers", "complete", "expires"} <= set(target)
+        done = send_body(target, data, "text/plain")
+        assert done.status == 200, done.body
+        result = done.json()
+        sha256 = hashlib.sha256(data).hexdigest()
+        assert (result["filename"], result["size"], result["sha256"]) == (
+            "hello.txt",
+            len(data),
+            sha256,
+        )
+        assert {k.lower(): v for k, v in done.headers.items()}["etag"] == f'"{sha256}"'
+        with uploads.app.app_context():
+            assert uploads.storage.read("hello.txt") == data
+            assert list(uploads.storage.list_files()) == ["hello.txt"]
+        assert uploads.completed == [
+            {
+                "storage": uploads.storage.name,
+                "filename": "hello.txt",
+                "size": len(data),
+                "sha256": sha256,
+            }
+        ]
+        assert uploads.staged() == []
+
+    def test_an_existing_name_is_refused_before_anything_is_sent(self, uploads: UploadsApp) -> None:
+        with uploads.app.app_context():
+            uploads.storage.write("taken.txt", b"first")
+            with pytest.raises(FileExists):
+                uploads.storage.upload_target("taken.txt", max_size=100)
+        assert uploads.params("taken.txt", "text/plain").status == 409
+
+    def test_an_oversize_body_is_refused_and_nothing_is_left(self, uploads: UploadsApp) -> None:
+        with uploads.app.app_context():
+            target = uploads.storage.upload_target("big.bin", max_size=1000)
+        answer = send_body(target, b"x" * 5000)
+        assert 400 <= answer.status < 500
+        with uploads.app.app_context():
+            assert not uploads.storage.exists("big.bin")
+        assert uploads.staged() == []
+        assert uploads.completed == []
+
+    def test_a_declared_size_must_be_the_size(self, uploads: UploadsApp) -> None:
+        target = uploads.params("sized.txt", "text/plain", size=10).json()
+        assert send_body(target, b"12345", "text/plain").status == 400
+        with uploads.app.app_context():
+            assert not uploads.storage.exists("sized.txt")
+        assert uploads.params("huge.txt", "text/plain", size=MAX_SIZE + 1).status == 413
+
+    def test_a_body_of_another_type_is_refused_and_removed(self, uploads: UploadsApp) -> None:
+        target = uploads.params("photo.png", "image/png").json()
+        answer = send_body(target, b"<html><script>alert(1)</script></html>" * 20, "image/png")
+        assert answer.status == 415, answer.body
+        assert "error" in answer.json()
+        with uploads.app.app_context():
+            assert not uploads.storage.exists("photo.png")
+        assert uploads.staged() == []
+
+    def test_a_png_is_a_png(self, uploads: UploadsApp) -> None:
+        png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 600
+        target = uploads.params("real.png", "image/png").json()
+        assert send_body(target, png, "image/png").status == 200
+
+    def test_two_clients_racing_for_one_name_make_one_winner(self, uploads: UploadsApp) -> None:
+        targets = [uploads.params("race.txt", "text/plain").json() for _ in range(2)]
+        bodies = [b"first client\n" * 1000, b"second client\n" * 1000]
+        answers: list[Answer] = []
+        threads = [
+            threading.Thread(target=lambda t=t, b=b: answers.append(send_body(t, b, "text/plain")))
+            for t, b in zip(targets, bodies, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(a.status for a in answers) == [200, 409], [a.body for a in answers]
+        winner = next(a for a in answers if a.status == 200).json()
+        with uploads.app.app_context():
+            stored = uploads.storage.read("race.txt")
+        assert hashlib.sha256(stored).hexdigest() == winner["sha256"]
+        assert uploads.staged() == []
+
+    # -- tickets and permissions ---------------------------------------------------------------
+
+    def test_a_tampered_or_expired_ticket_is_a_403_that_says_nothing(
+        self, uploads: UploadsApp
+    ) -> None:
+        upload = uploads.start("notes.txt", "text/plain")
+        assert uploads.parts(upload).status == 200
+        key = upload["key"]
+        tampered = _tamper(key)
+        for bad in ({**upload, "key": tampered}, {**upload, "uploadId": "another"}):
+            answer = uploads.parts(bad)
+            assert (answer.status, answer.body) == (403, b"")
+        with uploads.app.app_context():
+            fields = {
+                "storage": uploads.storage.name,
+                "filename": "notes.txt",
+                "max_size": 10,
+                "expires": int(time.time()) - 1,
+                "upload_id": upload["uploadId"],
+            }
+            expired = Ticket(**fields).sign(uploads.app)
+            other_storage = Ticket(
+                **{**fields, "storage": uploads.closed.name, "expires": int(time.time()) + 60}
+            ).sign(uploads.app)
+        for key in (expired, other_storage):
+            answer = uploads.parts({**upload, "key": key})
+            assert (answer.status, answer.body) == (403, b"")
+        answer = fetch("POST", f"{uploads.endpoint()}/complete/{tampered}")
+        assert (answer.status, answer.body) == (403, b"")
+
+    def test_without_an_authorizer_every_request_is_a_401(self, uploads: UploadsApp) -> None:
+        endpoint = uploads.endpoint(uploads.closed)
+        answer = fetch("GET", f"{endpoint}/s3/params?filename=a.txt&type=text/plain")
+        assert (answer.status, answer.body) == (401, b"")
+        answer = fetch("POST", f"{endpoint}/s3/multipart", json_body={"filename": "a.txt"})
+        assert answer.status == 401
+
+    def test_the_authorizer_names_or_refuses(self, uploads: UploadsApp) -> None:
+        target = uploads.params("mine.txt", "text/plain").json()
+        assert target["filename"] == "users/7/mine.txt"
+        assert send_body(target, b"mine", "text/plain").json()["filename"] == "users/7/mine.txt"
+        assert uploads.params("secret.txt", "text/plain").status == 403
+        assert uploads.params("boom.txt", "text/plain").status == 403
+        answer = fetch(
+            "POST", f"{uploads.endpoint()}/s3/multipart", json_body={"filename": "secret.txt"}
+        )
+        assert answer.status == 403
+        assert uploads.start("mine.bin")["key"]
+
+    # -- in parts ------------------------------------------------------------------------------
+
+    def test_an_upload_in_parts_resumes_from_the_parts_stored(
+        self, uploads: UploadsApp, fs_part_size: int
+    ) -> None:
+        first, second = b"a" * fs_part_size, b"b" * 1234
+        upload = uploads.start("big.bin", "application/octet-stream")
+        etag1 = uploads.put_part(upload, 1, first)
+        # the page reloads: the client asks what is stored, then sends the rest
+        listed = uploads.parts(upload).json()
+        assert [(p["PartNumber"], p["Size"]) for p in listed] == [(1, fs_part_size)]
+        assert listed[0]["ETag"].strip('"') == etag1.strip('"')
+        with uploads.app.app_context():
+            assert list(uploads.storage.list_files()) == []
+            assert list(uploads.storage.list_files(details=True)) == []
+        etag2 = uploads.put_part(upload, 2, second)
+        done = uploads.complete(upload, [(1, listed[0]["ETag"]), (2, etag2)])
+        assert done.status == 200, done.body
+        result = done.json()
+        assert result["sha256"] == hashlib.sha256(first + second).hexdigest()
+        assert result["size"] == len(first + second)
+        with uploads.app.app_context():
+            assert uploads.storage.metadata("big.bin")["size"] == len(first + second)
+            assert list(uploads.storage.list_files()) == ["big.bin"]
+        assert uploads.staged() == []
+        assert [c["filename"] for c in uploads.completed] == ["big.bin"]
+
+    def test_parts_of_another_type_or_not_as_stored_are_refused(
+        self, uploads: UploadsApp, fs_part_size: int
+    ) -> None:
+        upload = uploads.start("picture.jpg", "image/jpeg")
+        etag = uploads.put_part(upload, 1, b"not a jpeg" * 100)
+        answer = uploads.complete(upload, [(1, etag)])
+        assert answer.status == 415, answer.body
+        with uploads.app.app_context():
+            assert not uploads.storage.exists("picture.jpg")
+        upload = uploads.start("wrong.bin", "application/octet-stream")
+        etag = uploads.put_part(upload, 1, b"z" * 100)
+        assert uploads.complete(upload, [(1, '"0123"')]).status == 400
+        assert uploads.complete(upload, [(2, etag)]).status == 400
+
+    def test_an_aborted_upload_leaves_nothing(self, uploads: UploadsApp) -> None:
+        upload = uploads.start("gone.bin", "application/octet-stream")
+        uploads.put_part(upload, 1, b"q" * 1000)
+        answer = fetch("DELETE", uploads.multipart_url(upload))
+        assert answer.status == 200
+        assert uploads.staged() == []
+
+    def test_sweep_removes_abandoned_uploads_and_listings_never_show_them(
+        self, uploads: UploadsApp
+    ) -> None:
+        upload = uploads.start("abandoned.bin", "application/octet-stream")
+        uploads.put_part(upload, 1, b"p" * 1000)
+        with uploads.app.app_context():
+            uploads.storage.write("kept.txt", b"kept")
+            assert list(uploads.storage.list_files()) == ["kept.txt"]
+            assert [f.name for f in uploads.storage.list_files(details=True)] == ["kept.txt"]
+            assert uploads.storage.sweep(3600) == []
+            found = uploads.storage.sweep(0)
+            assert found
+            assert uploads.storage.sweep(0) == []
+            assert uploads.storage.read("kept.txt") == b"kept"
+        assert uploads.staged() == []
+        answer = uploads.complete(upload, [(1, "whatever")])
+        assert answer.status >= 400
+
+
+class AppSideUploadTests(DirectUploadTests):
+    """Direct uploads the application receives itself (a backend whose ``direct_uploads()`` is
+    ``None``): the limits hold whatever the client says or does not say."""
+
+    def _put(self, url: str, chunks: list[bytes] | None, length: int | None) -> int:
+        """A ``PUT`` with ``http.client``: chunked when ``length`` is None, else with that
+        ``Content-Length`` (and only the headers when ``chunks`` is None); the status."""
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.netloc, timeout=60)
+        try:
+            path = f"{parts.path}?{parts.query}" if parts.query else parts.path
+            if chunks is None:
+                connection.putrequest("PUT", path)
+                connection.putheader("Content-Length", str(length))
+                connection.endheaders()
+            elif length is None:
+                connection.request("PUT", path, body=iter(chunks), encode_chunked=True)
+            else:
+                connection.request("PUT", path, body=b"".join(chunks))
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    def test_a_chunked_body_is_counted_and_refused_beyond_the_limit(
+        self, uploads: UploadsApp
+    ) -> None:
+        with uploads.app.app_context():
+            target = uploads.storage.upload_target("chunked.bin", max_size=10_000)
+        assert self._put(target["url"], [b"c" * 4000] * 5, None) == 413
+        with uploads.app.app_context():
+            assert not uploads.storage.exists("chunked.bin")
+            assert uploads.storage.sweep(0, remove=False) == []
+        assert uploads.staged() == []
+        assert self._put(target["url"], [b"c" * 4000] * 2, None) == 200
+        with uploads.app.app_context():
+            assert uploads.storage.read("chunked.bin") == b"c" * 8000
+
+    def test_a_content_length_above_the_limit_is_refused_before_the_body(
+        self, uploads: UploadsApp
+    ) -> None:
+        with uploads.app.app_context():
+            target = uploads.storage.upload_target("huge.bin", max_size=1000)
+        assert self._put(target["url"], None, 10**12) == 413
+        with uploads.app.app_context():
+            assert not uploads.storage.exists("huge.bin")
+
+    def test_parts_together_stay_within_the_limit(self, uploads: UploadsApp) -> None:
+        upload = uploads.start("parts.bin", "application/octet-stream")
+        uploads.put_part(upload, 1, b"1" * (MAX_SIZE - 10))
+        signed = fetch("GET", uploads.multipart_url(upload, "/2")).json()
+        assert self._put(signed["url"], [b"2" * 100], 100) == 413
+        assert [p["PartNumber"] for p in uploads.parts(upload).json()] == [1]
+        assert self._put(signed["url"], [b"2" * 10], 10) == 200
+        parts = [(p["PartNumber"], p["ETag"]) for p in uploads.parts(upload).json()]
+        assert uploads.complete(upload, parts).json()["size"] == MAX_SIZE
+
+    def test_a_body_url_is_for_one_body_only(self, uploads: UploadsApp) -> None:
+        upload = uploads.start("one.bin", "application/octet-stream")
+        body_url = f"{uploads.endpoint()}/body/{upload['key']}"
+        assert fetch("PUT", body_url, b"x").status == 403
+        with uploads.app.app_context():
+            target = uploads.storage.upload_target("two.bin", max_size=10)
+        ticket = target["url"].rsplit("/", 1)[1]
+        assert fetch("PUT", f"{uploads.endpoint()}/parts/{ticket}/1", b"x").status == 403
+
+
+__all__ = [
+    "MAX_SIZE",
+    "Answer",
+    "AppSideUploadTests",
+    "DirectUploadTests",
+    "UploadsApp",
+    "fetch",
+    "form_data",
+    "send_body",
+]

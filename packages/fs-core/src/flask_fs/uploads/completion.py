@@ -1,0 +1,149 @@
+"""Completing direct uploads on every path, and telling the application.
+
+- a body sent to the store (S3, Swift): the staged body gets its name
+  (:meth:`~flask_fs.backends.direct.StoreUploads.publish_staged`), then is checked;
+- parts: the parts given are checked against the parts stored (numbers, ETags, total size),
+  joined by the store or by the application (:mod:`flask_fs.uploads.appside`), then checked.
+
+A file that fails its checks is removed and the refusal raised; one that passes is announced
+with the :data:`~flask_fs.signals.upload_completed` signal.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app
+
+from ..backends.direct import StoredPart, UploadForm
+from ..errors import FileNotFound
+from ..signals import upload_completed
+from . import appside
+from .checks import Completed, UploadRefused, check_stored
+from .tickets import Ticket
+
+if TYPE_CHECKING:
+    from ..storage import Storage
+
+#: The most parts an upload may have (S3's limit).
+MAX_PARTS = 10_000
+
+
+def announce(storage: Storage, completed: Completed) -> Completed:
+    """Send :data:`~flask_fs.signals.upload_completed` for ``completed``."""
+    upload_completed.send(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        storage=storage,
+        filename=completed.filename,
+        size=completed.size,
+        sha256=completed.sha256,
+    )
+    return completed
+
+
+def complete_staged(storage: Storage, ticket: Ticket) -> Completed:
+    """Name and check a body the browser sent to the store (``FileNotFound``: nothing staged,
+    or already completed; ``FileExists``: the name is taken)."""
+    uploads = storage.backend.direct_uploads()
+    if uploads is None or ticket.staging is None:
+        raise FileNotFound(f"no staged upload to complete for {ticket.filename!r}")
+    uploads.publish_staged(ticket.staging, ticket.filename, overwrite=storage.overwrite)
+    return announce(storage, check_stored(storage.backend, ticket))
+
+
+def sign_part(storage: Storage, ticket: Ticket, number: int, app_url: str) -> UploadForm:
+    """How the browser sends part ``number``: a ``PUT`` to the store, or to ``app_url`` (the
+    application's part URL) when the application keeps the parts."""
+    check_part_number(number)
+    uploads = storage.backend.direct_uploads()
+    if uploads is None:
+        return UploadForm("PUT", app_url)
+    assert ticket.upload_id is not None
+    left = max(1, ticket.expires - int(time.time()))
+    return uploads.sign_part(
+        ticket.filename, ticket.upload_id, number, expires=timedelta(seconds=left)
+    )
+
+
+def list_parts(storage: Storage, ticket: Ticket) -> list[StoredPart]:
+    """The parts stored so far (what a resumed upload need not send again)."""
+    assert ticket.upload_id is not None
+    uploads = storage.backend.direct_uploads()
+    if uploads is None:
+        return appside.stored_parts(storage.backend, ticket.upload_id)
+    return uploads.stored_parts(ticket.filename, ticket.upload_id)
+
+
+def complete_parts(storage: Storage, ticket: Ticket, given: Any) -> Completed:
+    """Join the parts ``given`` (Uppy's ``[{"PartNumber": n, "ETag": e}, ...]``) into the
+    ticket's file and check it."""
+    assert ticket.upload_id is not None
+    chosen = choose_parts(list_parts(storage, ticket), given, ticket)
+    uploads = storage.backend.direct_uploads()
+    if uploads is None:
+        completed = appside.join_parts(storage.backend, ticket, chosen, storage.overwrite)
+    else:
+        uploads.join_parts(ticket.filename, ticket.upload_id, chosen, overwrite=storage.overwrite)
+        completed = check_stored(storage.backend, ticket)
+    return announce(storage, completed)
+
+
+def abort_upload(storage: Storage, ticket: Ticket) -> None:
+    """Close the upload and remove its parts."""
+    assert ticket.upload_id is not None
+    uploads = storage.backend.direct_uploads()
+    if uploads is None:
+        appside.abort_parts(storage.backend, ticket.upload_id)
+    else:
+        uploads.abort_parts(ticket.filename, ticket.upload_id)
+
+
+def choose_parts(stored: Sequence[StoredPart], given: Any, ticket: Ticket) -> list[StoredPart]:
+    """The stored parts ``given`` names, in increasing numbers and with the ETags they were
+    stored with; their total size within the ticket's limits."""
+    if not isinstance(given, list) or not given:
+        raise UploadRefused(400, "complete needs the list of parts")
+    by_number = {part.number: part for part in stored}
+    chosen: list[StoredPart] = []
+    for item in given:
+        try:
+            number, etag = int(item["PartNumber"]), str(item["ETag"])
+        except (KeyError, TypeError, ValueError):
+            raise UploadRefused(400, "each part needs its PartNumber and ETag") from None
+        part = by_number.get(number)
+        if part is None or _bare(part.etag) != _bare(etag):
+            raise UploadRefused(400, f"part {number} is not stored as given")
+        if chosen and number <= chosen[-1].number:
+            raise UploadRefused(400, "parts must be given in increasing numbers")
+        chosen.append(part)
+    total = sum(part.size for part in chosen)
+    if total > ticket.max_size:
+        raise UploadRefused(413, f"the upload is larger than {ticket.max_size} bytes")
+    if ticket.size is not None and total != ticket.size:
+        raise UploadRefused(400, f"the upload has {total} bytes, not the {ticket.size} declared")
+    return chosen
+
+
+def check_part_number(number: int) -> None:
+    if not 1 <= number <= MAX_PARTS:
+        raise UploadRefused(400, f"a part number is from 1 to {MAX_PARTS}")
+
+
+def _bare(etag: str) -> str:
+    return etag.strip().removeprefix("W/").strip('"')
+
+
+__all__ = [
+    "MAX_PARTS",
+    "abort_upload",
+    "announce",
+    "check_part_number",
+    "choose_parts",
+    "complete_parts",
+    "complete_staged",
+    "list_parts",
+    "sign_part",
+]

@@ -1,0 +1,288 @@
+"""The ``flask_fs.uploads`` blueprint: direct uploads from browsers, at
+``{FS_PREFIX}/_uploads/<storage>`` (a storage name cannot start with ``_``: no clash with the
+serving view). :func:`flask_fs.init_app` registers it when a storage sets ``DIRECT_UPLOADS``.
+
+Under that endpoint, the routes of Companion's S3 API, as Uppy's ``@uppy/aws-s3`` calls them
+with its ``endpoint`` option:
+
+- ``GET  /s3/params?filename=&type=[&size=]``: how to send one body
+  (:meth:`flask_fs.Storage.upload_target`);
+- ``POST /s3/multipart`` (JSON ``{filename, type[, size]}``): open an upload in parts, answered
+  ``{key, uploadId}``, ``key`` being the upload's ticket;
+- ``GET  /s3/multipart/<uploadId>/<partNumber>?key=``: how to send one part (``{url, method,
+  headers, expires}``);
+- ``GET  /s3/multipart/<uploadId>?key=``: the parts stored (``[{PartNumber, Size, ETag}]``);
+- ``POST /s3/multipart/<uploadId>/complete?key=`` (JSON ``{parts: [{PartNumber, ETag}]}``);
+- ``DELETE /s3/multipart/<uploadId>?key=``.
+
+And the application's own, each with a ticket in its path: ``PUT /body/<ticket>`` (one body,
+for backends whose store takes none from browsers), ``PUT /parts/<ticket>/<number>`` (one part,
+likewise), ``GET|POST /complete/<ticket>`` (a body sent to the store: where the store redirects
+the browser, or where the browser posts once its upload is done).
+
+Who may upload: the routes that start an upload ask the storage's authorizer
+(:meth:`flask_fs.Storage.authorize_uploads`); without one they answer 401 unless
+``DIRECT_UPLOADS_ANONYMOUS`` is on. The other routes are authorized by their ticket alone: a
+tampered or expired one is a 403 that says nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from ..errors import (
+    BackendError,
+    FileExists,
+    FileNotFound,
+    FSError,
+    InvalidFilename,
+    UnauthorizedFileType,
+    UnknownStorage,
+    UploadNotAllowed,
+)
+from ..names import clean_filename
+from ..state import by_name
+from . import appside, completion
+from .checks import Completed, UploadRefused
+from .targets import PART_ENDPOINT, seconds_left, start_upload
+from .tickets import Ticket, read_ticket
+
+if TYPE_CHECKING:
+    from ..storage import Storage
+
+#: Where the blueprint is mounted under ``FS_PREFIX``.
+URL_PREFIX = "/_uploads/<fs>"
+
+bp = Blueprint("fs_uploads", __name__)
+
+
+def _storage(fs: str) -> Storage:
+    """The storage named ``fs``; 404 when it is unknown or takes no direct uploads."""
+    try:
+        storage = by_name(fs)
+    except UnknownStorage:
+        abort(404)
+    if not storage.config.get("direct_uploads"):
+        abort(404)
+    return storage
+
+
+def _ticket(storage: Storage, token: str, upload_id: str | None = None) -> Ticket:
+    """The request's ticket; a 403 that says nothing if it is not valid for this storage and
+    upload now."""
+    ticket = read_ticket(current_app, token, storage.name)
+    if ticket is None or (upload_id is not None and ticket.upload_id != upload_id):
+        abort(Response(status=403))
+    return ticket
+
+
+def _authorized_name(storage: Storage, requested: str) -> str:
+    """The name the storage's authorizer gives the upload of ``requested`` (a 403 when it
+    refuses); without an authorizer, ``requested`` if anonymous uploads are on, else a 401."""
+    authorize = storage.upload_authorizer
+    if authorize is None:
+        if not storage.config.get("direct_uploads_anonymous"):
+            abort(Response(status=401))
+        return requested
+    try:
+        name = authorize(request, requested)
+    except HTTPException:
+        raise
+    except Exception:
+        current_app.logger.warning(
+            "the upload authorizer of %r raised", storage.name, exc_info=True
+        )
+        abort(Response(status=403))
+    if not name:
+        abort(Response(status=403))
+    return name
+
+
+def _requested(filename: Any, storage: Storage) -> str:
+    """The client's name for the file, cleaned (``clean_filename``), then authorized."""
+    if not isinstance(filename, str):
+        _refuse(400, "filename is required")
+    try:
+        cleaned = clean_filename(filename)
+    except InvalidFilename as exc:
+        _refuse(400, str(exc))
+    return _authorized_name(storage, cleaned)
+
+
+def _size(value: Any) -> int | None:
+    """The size the client declared (a query parameter or a JSON number), if any."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        _refuse(400, "size must be a number of bytes")
+    return value
+
+
+def _refuse(status: int, message: str) -> NoReturn:
+    """End the request with a JSON ``{"error": message}``."""
+    response = jsonify(error=message)
+    response.status_code = status
+    abort(response)
+
+
+#: HTTP status of each refusal, the most specific first.
+_STATUS: list[tuple[type[FSError], int]] = [
+    (FileExists, 409),
+    (UnauthorizedFileType, 415),
+    (InvalidFilename, 400),
+    (FileNotFound, 404),
+    (UploadNotAllowed, 400),
+    (BackendError, 502),
+]
+
+
+@bp.errorhandler(FSError)
+def _fs_error(exc: FSError) -> tuple[Response, int]:
+    """Refusals as JSON ``{"error": ...}``, with the status that says which."""
+    if isinstance(exc, UploadRefused):
+        status = exc.status
+    else:
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+    if status >= 500:  # the server's business: logged, not told
+        current_app.logger.error("direct upload failed: %s", exc, exc_info=exc)
+        return jsonify({"error": "the storage failed"}), status
+    return jsonify({"error": str(exc)}), status
+
+
+def _completed(storage: Storage, completed: Completed) -> Response:
+    """The answer of a completing request: the file's name, size, SHA-256 and URL (also as
+    ``location``, what Uppy reads), with an ``ETag`` (Uppy waits for one)."""
+    url = storage.url(completed.filename, external=True) if storage.has_url else None
+    response = jsonify(
+        filename=completed.filename,
+        size=completed.size,
+        sha256=completed.sha256,
+        url=url,
+        location=url,
+        key=completed.filename,
+    )
+    response.headers["ETag"] = f'"{completed.sha256}"'
+    if url:
+        response.headers["Location"] = url
+    return response
+
+
+# -- Companion's S3 routes -----------------------------------------------------------------------
+
+
+@bp.get("/s3/params")
+def params(fs: str) -> Response:
+    storage = _storage(fs)
+    name = _requested(request.args.get("filename"), storage)
+    target = storage.upload_target(
+        name,
+        content_type=request.args.get("type") or None,
+        size=_size(request.args.get("size")),
+    )
+    return jsonify(target)
+
+
+@bp.post("/s3/multipart")
+def create_multipart(fs: str) -> Response:
+    storage = _storage(fs)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        _refuse(400, "a JSON object {filename, type} is expected")
+    name = _requested(body.get("filename"), storage)
+    content_type = body.get("type")
+    ticket = start_upload(
+        storage,
+        name,
+        content_type=content_type if isinstance(content_type, str) else None,
+        size=_size(body.get("size")),
+    )
+    return jsonify(key=ticket.sign(current_app), uploadId=ticket.upload_id)
+
+
+@bp.get("/s3/multipart/<upload_id>/<int:number>")
+def sign_part(fs: str, upload_id: str, number: int) -> Response:
+    storage = _storage(fs)
+    token = request.args.get("key", "")
+    ticket = _ticket(storage, token, upload_id)
+    app_url = url_for(PART_ENDPOINT, fs=fs, ticket=token, number=number, _external=True)
+    form = completion.sign_part(storage, ticket, number, app_url)
+    return jsonify(**form.as_dict(), expires=seconds_left(ticket))
+
+
+@bp.get("/s3/multipart/<upload_id>")
+def list_parts(fs: str, upload_id: str) -> Response:
+    storage = _storage(fs)
+    ticket = _ticket(storage, request.args.get("key", ""), upload_id)
+    parts = completion.list_parts(storage, ticket)
+    return jsonify([{"PartNumber": p.number, "Size": p.size, "ETag": p.etag} for p in parts])
+
+
+@bp.post("/s3/multipart/<upload_id>/complete")
+def complete_multipart(fs: str, upload_id: str) -> Response:
+    storage = _storage(fs)
+    ticket = _ticket(storage, request.args.get("key", ""), upload_id)
+    body = request.get_json(silent=True)
+    given = body.get("parts") if isinstance(body, dict) else None
+    return _completed(storage, completion.complete_parts(storage, ticket, given))
+
+
+@bp.delete("/s3/multipart/<upload_id>")
+def abort_multipart(fs: str, upload_id: str) -> Response:
+    storage = _storage(fs)
+    ticket = _ticket(storage, request.args.get("key", ""), upload_id)
+    completion.abort_upload(storage, ticket)
+    return jsonify({})
+
+
+# -- the application's own -----------------------------------------------------------------------
+
+
+def _check_length(limit: int) -> None:
+    """A 413 before anything is read when the request says it is larger than ``limit``."""
+    length = request.content_length
+    if length is not None and length > limit:
+        _refuse(413, f"the upload is larger than {limit} bytes")
+
+
+@bp.put("/body/<ticket>")
+def put_body(fs: str, ticket: str) -> Response:
+    storage = _storage(fs)
+    found = _ticket(storage, ticket)
+    if found.upload_id is not None or found.staging is not None:
+        abort(Response(status=403))
+    _check_length(found.max_size)
+    completed = appside.receive_body(storage.backend, found, request.stream, storage.overwrite)
+    return _completed(storage, completion.announce(storage, completed))
+
+
+@bp.put("/parts/<ticket>/<int:number>")
+def put_part(fs: str, ticket: str, number: int) -> Response:
+    storage = _storage(fs)
+    found = _ticket(storage, ticket)
+    if found.upload_id is None or storage.backend.direct_uploads() is not None:
+        abort(Response(status=403))
+    completion.check_part_number(number)
+    _check_length(found.max_size)
+    part = appside.receive_part(storage.backend, found, number, request.stream)
+    response = jsonify(PartNumber=part.number, Size=part.size, ETag=part.etag)
+    response.headers["ETag"] = f'"{part.etag}"'
+    return response
+
+
+@bp.route("/complete/<ticket>", methods=["GET", "POST"])
+def complete(fs: str, ticket: str) -> Response:
+    storage = _storage(fs)
+    found = _ticket(storage, ticket)
+    key = request.args.get("key")  # the store's redirect names the key it stored (prefixed)
+    if key is not None and found.staging is not None and not key.endswith(found.staging):
+        _refuse(400, "the store stored another name than the one signed")
+    return _completed(storage, completion.complete_staged(storage, found))
+
+
+__all__ = ["URL_PREFIX", "bp"]

@@ -1,0 +1,233 @@
+"""Direct uploads: the settings, the tickets, the blueprint's registration and URL layout."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+
+import flask_fs as fs
+from flask_fs.cli import fs_command
+from flask_fs.config import (
+    DEFAULT_DIRECT_UPLOADS_EXPIRES,
+    DEFAULT_DIRECT_UPLOADS_MAX_SIZE,
+    resolve_config,
+)
+from flask_fs.errors import ConfigurationError, UnauthorizedFileType, UploadNotAllowed
+from flask_fs.uploads.tickets import Ticket, new_ticket, read_ticket
+
+
+def test_direct_uploads_are_off_by_default(app: Flask) -> None:
+    config = resolve_config(app, "files", "local", {})
+    assert config.direct_uploads is False
+    assert config.direct_uploads_anonymous is False
+    assert config.direct_uploads_max_size == DEFAULT_DIRECT_UPLOADS_MAX_SIZE == 100 * 2**20
+    assert config.direct_uploads_expires == DEFAULT_DIRECT_UPLOADS_EXPIRES == 3600
+
+
+def test_direct_uploads_settings_cascade_and_are_coerced(app: Flask) -> None:
+    app.config.update(
+        FS_DIRECT_UPLOADS_MAX_SIZE="1_000",
+        FILES_FS_DIRECT_UPLOADS="yes",
+        FILES_FS_DIRECT_UPLOADS_ANONYMOUS="1",
+        FILES_FS_DIRECT_UPLOADS_EXPIRES=timedelta(minutes=2),
+    )
+    config = resolve_config(app, "files", "local", {})
+    assert (config.direct_uploads, config.direct_uploads_anonymous) == (True, True)
+    assert (config.direct_uploads_max_size, config.direct_uploads_expires) == (1000, 120.0)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("DIRECT_UPLOADS", "maybe"),
+        ("DIRECT_UPLOADS_MAX_SIZE", 0),
+        ("DIRECT_UPLOADS_MAX_SIZE", "big"),
+        ("DIRECT_UPLOADS_EXPIRES", -1),
+    ],
+)
+def test_bad_direct_uploads_settings_are_refused(app: Flask, key: str, value: object) -> None:
+    app.config[f"FILES_FS_{key}"] = value
+    with pytest.raises(ConfigurationError, match=key):
+        resolve_config(app, "files", "local", {})
+
+
+def _app_with(app: Flask, *storages: fs.Storage, **config: object) -> None:
+    app.config.update(SECRET_KEY="secret", **config)
+    fs.init_app(app, *storages)
+
+
+def test_the_blueprint_is_registered_only_when_a_storage_enables_direct_uploads(
+    app: Flask,
+) -> None:
+    _app_with(app, fs.Storage("files"))
+    assert "fs_uploads" not in app.blueprints
+    _app_with(app, fs.Storage("avatars"), AVATARS_FS_DIRECT_UPLOADS=True)
+    assert "fs_uploads" in app.blueprints
+
+
+def test_url_layout_under_fs_prefix(app: Flask) -> None:
+    _app_with(app, fs.Storage("uploads"), FS_PREFIX="/fs", UPLOADS_FS_DIRECT_UPLOADS=True)
+    rules = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("fs_uploads.")
+        for method in rule.methods or ()
+        if method not in ("HEAD", "OPTIONS")
+    }
+    prefix = "/fs/_uploads/<fs>"
+    assert rules == {
+        ("GET", f"{prefix}/s3/params"),
+        ("POST", f"{prefix}/s3/multipart"),
+        ("GET", f"{prefix}/s3/multipart/<upload_id>/<int:number>"),
+        ("GET", f"{prefix}/s3/multipart/<upload_id>"),
+        ("DELETE", f"{prefix}/s3/multipart/<upload_id>"),
+        ("POST", f"{prefix}/s3/multipart/<upload_id>/complete"),
+        ("PUT", f"{prefix}/body/<ticket>"),
+        ("PUT", f"{prefix}/parts/<ticket>/<int:number>"),
+        ("GET", f"{prefix}/complete/<ticket>"),
+        ("POST", f"{prefix}/complete/<ticket>"),
+    }
+
+
+def test_a_storage_named_uploads_is_still_served(app: Flask) -> None:
+    uploads = fs.Storage("uploads")
+    _app_with(app, uploads, FS_SERVE=True, UPLOADS_FS_DIRECT_UPLOADS=True)
+    with app.app_context():
+        uploads.write("s3/params", b"a file")
+    client = app.test_client()
+    assert client.get("/uploads/s3/params").data == b"a file"
+    assert client.get("/_uploads/uploads/s3/params?filename=a.txt").status_code == 401
+
+
+def test_the_blueprint_answers_404_for_a_storage_without_direct_uploads(app: Flask) -> None:
+    _app_with(
+        app,
+        fs.Storage("files"),
+        fs.Storage("open"),
+        OPEN_FS_DIRECT_UPLOADS=True,
+        FILES_FS_DIRECT_UPLOADS_ANONYMOUS=True,
+    )
+    client = app.test_client()
+    assert client.get("/_uploads/files/s3/params?filename=a.txt").status_code == 404
+    assert client.get("/_uploads/nothing/s3/params?filename=a.txt").status_code == 404
+
+
+def test_anonymous_uploads_need_no_authorizer(app: Flask) -> None:
+    _app_with(
+        app,
+        fs.Storage("files"),
+        FILES_FS_DIRECT_UPLOADS=True,
+        FILES_FS_DIRECT_UPLOADS_ANONYMOUS=True,
+    )
+    answer = app.test_client().get("/_uploads/files/s3/params?filename=Été 1.TXT&type=text/plain")
+    assert answer.status_code == 200
+    assert answer.json["filename"] == "Été_1.txt"  # type: ignore[index]
+
+
+def test_upload_target_applies_the_rules_of_save(app: Flask) -> None:
+    images = fs.Storage("images", fs.IMAGES, upload_to="pics")
+    files = fs.Storage("files")
+    _app_with(app, images, files, IMAGES_FS_DIRECT_UPLOADS=True)
+    with app.test_request_context():
+        target = images.upload_target("cat.png", max_size=10, prefix=lambda: "2024")
+        assert target["filename"] == "pics/2024/cat.png"
+        assert target["method"] == "PUT"
+        assert target["complete"] is None
+        assert target["url"].startswith("http://myserver.com/_uploads/images/body/")
+        with pytest.raises(UnauthorizedFileType):
+            images.upload_target("run.exe", max_size=10)
+        with pytest.raises(fs.InvalidFilename):
+            images.upload_target("../x.png", max_size=10)
+        with pytest.raises(UploadNotAllowed, match="FILES_FS_DIRECT_UPLOADS"):
+            files.upload_target("a.txt", max_size=10)
+        with pytest.raises(UploadNotAllowed):
+            images.upload_target("a.png", max_size=0)
+        with pytest.raises(fs.InvalidExpiry):
+            images.upload_target("a.png", max_size=10, expires=0)
+
+
+def test_tickets_round_trip_and_refuse_tampering_expiry_and_other_storages(app: Flask) -> None:
+    app.config["SECRET_KEY"] = "secret"
+    ticket = new_ticket(
+        "files", "a/b.txt", max_size=10, expires=timedelta(minutes=1), content_type="text/plain"
+    )
+    token = ticket.sign(app)
+    assert read_ticket(app, token, "files") == ticket
+    assert read_ticket(app, token, "other") is None
+    payload, signature = token.split(".")
+    assert read_ticket(app, "A" + payload[1:] + "." + signature, "files") is None  # ey... → Ay...
+    assert read_ticket(app, payload + "." + signature[:5] + "xyz" + signature[8:], "files") is None
+    assert read_ticket(app, "x" + token, "files") is None
+    assert read_ticket(app, "not a ticket é", "files") is None
+    expired = Ticket("files", "a.txt", 10, int(time.time()) - 1)
+    assert read_ticket(app, expired.sign(app), "files") is None
+    app.config.update(SECRET_KEY="new", SECRET_KEY_FALLBACKS=["secret"])
+    assert read_ticket(app, token, "files") == ticket  # key rotation
+    app.config.update(SECRET_KEY_FALLBACKS=[])
+    assert read_ticket(app, token, "files") is None
+
+
+def test_a_ticket_is_not_a_signed_url(app: Flask) -> None:
+    """Tickets have their own salt: a signed URL's signature is no ticket's, and back."""
+    from flask_fs.signing import signer
+
+    app.config["SECRET_KEY"] = "secret"
+    token = Ticket("files", "a.txt", 10, int(time.time()) + 60).sign(app)
+    payload = token.rsplit(".", 1)[0]
+    forged = signer(app).sign(payload.encode()).decode()
+    assert read_ticket(app, forged, "files") is None
+
+
+def test_flask_fs_sweep_removes_abandoned_parts(app: Flask) -> None:
+    files = fs.Storage("files")
+    _app_with(app, files, FILES_FS_DIRECT_UPLOADS=True, FILES_FS_DIRECT_UPLOADS_ANONYMOUS=True)
+    client = app.test_client()
+    started = client.post("/_uploads/files/s3/multipart", json={"filename": "big.txt"}).json
+    assert started is not None
+    signed = client.get(
+        f"/_uploads/files/s3/multipart/{started['uploadId']}/1",
+        query_string={"key": started["key"]},
+    ).json
+    assert signed is not None
+    assert client.put(signed["url"], data=b"part one").status_code == 200
+    cli = app.test_cli_runner()
+    kept = cli.invoke(fs_command, ["sweep", "files"])
+    assert "files: 0 leftover(s) deleted" in kept.output
+    dry = cli.invoke(fs_command, ["sweep", "files", "--older-than", "0", "--dry-run"])
+    assert f"would delete files: abandoned upload '{started['uploadId']}'" in dry.output
+    swept = cli.invoke(fs_command, ["sweep", "files", "--older-than", "0"])
+    assert "files: 1 leftover(s) deleted" in swept.output
+    listed = client.get(
+        f"/_uploads/files/s3/multipart/{started['uploadId']}", query_string={"key": started["key"]}
+    )
+    assert listed.json == []
+
+
+def test_bad_requests_to_the_blueprint_are_400s(app: Flask) -> None:
+    files = fs.Storage("files")
+    _app_with(app, files, FILES_FS_DIRECT_UPLOADS=True, FILES_FS_DIRECT_UPLOADS_ANONYMOUS=True)
+    client = app.test_client()
+    assert client.get("/_uploads/files/s3/params?filename=a.txt&size=abc").status_code == 400
+    assert client.get("/_uploads/files/s3/params?filename=a.txt&size=-1").status_code == 400
+    assert client.get("/_uploads/files/s3/params").status_code == 400
+    answer = client.post("/_uploads/files/s3/multipart", json={"filename": "a.txt", "size": True})
+    assert answer.status_code == 400
+    assert answer.json == {"error": "size must be a number of bytes"}
+    assert client.post("/_uploads/files/s3/multipart", data="nope").status_code == 400
+    assert client.get("/_uploads/files/s3/params?filename=..").status_code == 400
+
+
+def test_an_authorizer_may_answer_itself(app: Flask) -> None:
+    from flask import abort
+
+    files = fs.Storage("files")
+
+    @files.authorize_uploads
+    def login_first(request: object, filename: str) -> str:
+        abort(401)
+
+    _app_with(app, files, FILES_FS_DIRECT_UPLOADS=True)
+    assert app.test_client().get("/_uploads/files/s3/params?filename=a.txt").status_code == 401
