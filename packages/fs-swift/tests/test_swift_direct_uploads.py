@@ -103,13 +103,6 @@ def staging() -> str:
     return f"{STAGING_FOLDER}/{uuid.uuid4().hex}"
 
 
-@pytest.fixture(scope="module")
-def formpost(swift_server: Any) -> None:
-    conn = Connection(authurl=swift_server.authurl, user=swift_server.user, key=swift_server.key)
-    if "formpost" not in conn.get_capabilities():
-        pytest.skip("this Swift server has no formpost middleware (services/swift_saio.sh has)")
-
-
 @pytest.fixture
 def storage(swift_settings: dict[str, Any], swift: Connection) -> Iterator[Storage]:
     swift.post_account(headers={"X-Account-Meta-Temp-URL-Key": ACCOUNT_KEY})
