@@ -247,7 +247,8 @@ class SwiftUploads(StoreUploads):
     def _address(self, name: str) -> tuple[str, str]:
         """The URL of ``name`` in the segments container, and its path as Swift signs it."""
         with self.backend.errors():
-            storage_url, _ = self.backend.conn.get_auth()
+            conn = self.backend.conn  # authenticated once it has sent a request
+            storage_url = conn.url or conn.get_auth()[0]
         parts = urlsplit(storage_url)
         path = f"{parts.path}/{self.backend.segment_container}/{name}"
         return parts._replace(path=quote(path), query="").geturl(), path
