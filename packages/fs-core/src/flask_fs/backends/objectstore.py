@@ -419,7 +419,7 @@ class ObjectStoreBackend(BaseBackend):
         once from the version ``info`` describes and remembered with that version's ETag,
         which must still match for it to be trusted (an object replaced since is hashed again).
         What a second request (annotations) or a read found is remembered by this process too
-        (:class:`~flask_fs.backends.checksum_memo.ChecksumMemo`), for that ETag.
+        (``ChecksumMemo``), for that ETag.
         """
         version = info.version
         stored = stored_checksum(info.metadata, version) or self._memo.get(filename, version)

@@ -63,6 +63,9 @@ def fetch(
     if json_body is not None:
         body = json.dumps(json_body).encode()
         headers["Content-Type"] = "application/json"
+    if body is not None and not any(key.lower() == "content-type" for key in headers):
+        # a browser sends a Blob's bytes as such; urllib would say they are a form
+        headers["Content-Type"] = "application/octet-stream"
     request = urllib.request.Request(url, data=body, headers=headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -177,6 +180,12 @@ def _authorize(request: Any, filename: str) -> str | None:
 
 class DirectUploadTests(ConformanceFixtures):
     """Direct uploads through the blueprint, on the backend under test."""
+
+    @pytest.fixture
+    def fs_upload_dates(self) -> bool:
+        """Whether the store dates unfinished uploads truly (moto dates them all in 2010:
+        every one looks abandoned to ``sweep``)."""
+        return True
 
     @pytest.fixture
     def fs_part_size(self) -> int:
@@ -402,7 +411,7 @@ class DirectUploadTests(ConformanceFixtures):
         assert uploads.staged() == []
 
     def test_sweep_removes_abandoned_uploads_and_listings_never_show_them(
-        self, uploads: UploadsApp
+        self, uploads: UploadsApp, fs_upload_dates: bool
     ) -> None:
         upload = uploads.start("abandoned.bin", "application/octet-stream")
         uploads.put_part(upload, 1, b"p" * 1000)
@@ -410,7 +419,10 @@ class DirectUploadTests(ConformanceFixtures):
             uploads.storage.write("kept.txt", b"kept")
             assert list(uploads.storage.list_files()) == ["kept.txt"]
             assert [f.name for f in uploads.storage.list_files(details=True)] == ["kept.txt"]
-            assert uploads.storage.sweep(3600) == []
+            if fs_upload_dates:
+                early = uploads.storage.sweep(3600, remove=False)
+                assert early == [], early
+            time.sleep(1.1)  # some stores round an upload's date up to the next second
             found = uploads.storage.sweep(0)
             assert found
             assert uploads.storage.sweep(0) == []
