@@ -14,6 +14,7 @@ import http.client
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -479,3 +480,16 @@ def test_a_form_sent_again_after_publishing_cannot_change_the_file(
 
     with pytest.raises(BackendError, match="409"):
         storage.read("file.txt")
+
+
+def test_sweep_leaves_an_upload_still_receiving_parts_whole(
+    storage: Storage, uploads: SwiftUploads, swift: Connection
+) -> None:
+    upload_id, _ = upload_parts(uploads, "slow.bin", [b"one"])
+    time.sleep(1.2)
+    put_part(uploads.sign_part("slow.bin", upload_id, 2, expires=MINUTE), b"two")
+    assert storage.sweep(1.0) == []  # its first part is older, its last is not
+    assert [part.number for part in uploads.stored_parts("slow.bin", upload_id)] == [1, 2]
+    time.sleep(1.2)
+    assert len(storage.sweep(1.0)) == 3  # the marker and both parts
+    assert segments(swift, storage) == []

@@ -325,11 +325,25 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
     def find_leftovers(self, cutoff: datetime) -> Iterator[objectstore.Leftover]:
         """Segments older than the cutoff that no manifest uses: those of an upload that died
         with its process, or whose proxy went away before it could clean up, the parts of an
-        abandoned direct upload, and bodies staged by browsers but never published."""
-        for segment, owner, written in self._unused_segments(cutoff=cutoff):
-            yield objectstore.Leftover(
-                f"orphan segment {segment!r} of {owner!r}, written {written:%F %T}", segment
-            )
+        abandoned direct upload (when none was sent since the cutoff: an upload still receiving
+        parts is left whole), and bodies staged by browsers but never published."""
+        uploads: dict[tuple[str, str], list[tuple[str, datetime]]] = {}
+        for segment, owner, written in self._unused_segments():
+            upload = _SEGMENT.match(segment)
+            if upload is not None and upload["upload"]:
+                uploads.setdefault((owner, upload["upload"]), []).append((segment, written))
+            elif written <= cutoff:
+                yield objectstore.Leftover(
+                    f"orphan segment {segment!r} of {owner!r}, written {written:%F %T}", segment
+                )
+        for (owner, upload_id), parts in uploads.items():
+            if max(written for _, written in parts) <= cutoff:
+                for segment, written in parts:
+                    yield objectstore.Leftover(
+                        f"part {segment!r} of abandoned upload {upload_id} of {owner!r}, "
+                        f"written {written:%F %T}",
+                        segment,
+                    )
         for segment, written in stale_staged(self, cutoff):
             yield objectstore.Leftover(
                 f"unpublished upload {segment!r}, written {written:%F %T}", segment
