@@ -493,3 +493,14 @@ def test_sweep_leaves_an_upload_still_receiving_parts_whole(
     time.sleep(1.2)
     assert len(storage.sweep(1.0)) == 3  # the marker and both parts
     assert segments(swift, storage) == []
+
+
+@pytest.mark.usefixtures("formpost")
+def test_names_with_spaces_and_accents(storage: Storage, uploads: SwiftUploads) -> None:
+    name = upload_one(uploads, b"one body")
+    uploads.publish_staged(name, "docs/rapport été 2026 ✓.txt", overwrite=False)
+    assert storage.read("docs/rapport été 2026 ✓.txt") == b"one body"
+
+    upload_id, parts = upload_parts(uploads, "parts/données n°1 ✓.bin", [b"in ", b"parts"])
+    uploads.join_parts("parts/données n°1 ✓.bin", upload_id, parts, overwrite=False)
+    assert storage.read("parts/données n°1 ✓.bin") == b"in parts"
