@@ -74,3 +74,10 @@ def proxy(swift_settings: dict[str, Any]) -> Iterator[FaultProxy]:
     address = urlsplit(swift_settings["AUTHURL"])
     with fault_proxy((address.hostname or "127.0.0.1", address.port or 80)) as proxy:
         yield proxy
+
+
+@pytest.fixture
+def formpost(swift: Connection) -> None:
+    """Skips a test of FormPosts on a Swift server without the formpost middleware."""
+    if "formpost" not in swift.get_capabilities():
+        pytest.skip("this Swift server has no formpost middleware (services/swift_saio.sh has)")

@@ -24,7 +24,7 @@ import json
 import re
 import secrets
 import threading
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from importlib.metadata import version
@@ -37,6 +37,8 @@ from swiftclient.utils import generate_temp_url
 from werkzeug.http import parse_options_header
 
 from flask_fs.backends import objectstore
+from flask_fs.backends.direct import STAGING_FOLDER
+from flask_fs.backends.swift_uploads import DIRECT_PART, Segment, SwiftUploads, stale_staged
 from flask_fs.errors import BackendError
 from flask_fs.serving import Conditions, guess_mime, is_active
 from flask_fs.settings import STORAGE_NAME, Setting
@@ -51,9 +53,12 @@ META = "x-object-meta-"
 LISTING_PAGE = 10_000
 #: The container's TempURL key, which Swift's tempurl accepts as well as the account's.
 _CONTAINER_KEY = "X-Container-Meta-Temp-URL-Key"
-#: How swiftclient names a segment: ``<object>/slo/<mtime>[/<size>]/<segment size>/<index>``
-#: (the size is missing when a stream is uploaded).
-_SEGMENT = re.compile(r"^(?P<object>.+)/slo/[^/]+(?:/\d+){2,3}$")
+#: How a segment is named: swiftclient's ``<object>/slo/<mtime>[/<size>]/<segment size>/<index>``
+#: (the size is missing when a stream is uploaded), or a direct upload's part
+#: ``<object>/direct/<upload id>/<number>`` (:mod:`flask_fs.backends.swift_uploads`).
+_SEGMENT = re.compile(
+    r"^(?P<object>.+)/(?:slo/[^/]+(?:/\d+){2,3}|" + DIRECT_PART.pattern.lstrip("^") + ")$"
+)
 
 
 #: What a status means to a user. A proxy whose object servers answer 507 (device full) has
@@ -112,6 +117,8 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
         self._lock = threading.Lock()
         self._container_key: str | None = None
         self._key_lock = threading.Lock()
+        self._uploads: SwiftUploads | None = None
+        self._uploads_lock = threading.Lock()
         self.service = SwiftService(
             options={
                 "auth": config["authurl"],
@@ -317,10 +324,29 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
 
     def find_leftovers(self, cutoff: datetime) -> Iterator[objectstore.Leftover]:
         """Segments older than the cutoff that no manifest uses: those of an upload that died
-        with its process, or whose proxy went away before it could clean up."""
-        for segment, owner, written in self._unused_segments(cutoff=cutoff):
+        with its process, or whose proxy went away before it could clean up, the parts of an
+        abandoned direct upload (when none was sent since the cutoff: an upload still receiving
+        parts is left whole), and bodies staged by browsers but never published."""
+        uploads: dict[tuple[str, str], list[tuple[str, datetime]]] = {}
+        for segment, owner, written in self._unused_segments():
+            upload = _SEGMENT.match(segment)
+            if upload is not None and upload["upload"]:
+                uploads.setdefault((owner, upload["upload"]), []).append((segment, written))
+            elif written <= cutoff:
+                yield objectstore.Leftover(
+                    f"orphan segment {segment!r} of {owner!r}, written {written:%F %T}", segment
+                )
+        for (owner, upload_id), parts in uploads.items():
+            if max(written for _, written in parts) <= cutoff:
+                for segment, written in parts:
+                    yield objectstore.Leftover(
+                        f"part {segment!r} of abandoned upload {upload_id} of {owner!r}, "
+                        f"written {written:%F %T}",
+                        segment,
+                    )
+        for segment, written in stale_staged(self, cutoff):
             yield objectstore.Leftover(
-                f"orphan segment {segment!r} of {owner!r}, written {written:%F %T}", segment
+                f"unpublished upload {segment!r}, written {written:%F %T}", segment
             )
 
     def remove_leftover(self, leftover: objectstore.Leftover) -> None:
@@ -351,6 +377,32 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
         signed = generate_temp_url(path, int(seconds), key, "GET")
         return f"{parts.scheme}://{parts.netloc}{signed}{_disposition_query(disposition)}"
 
+    def direct_uploads(self) -> SwiftUploads | None:
+        """FormPost and TempURL ``PUT``\\ s signed with the TempURL key (``TEMPURL_KEY`` or
+        ``SET_TEMPURL_KEY``); ``None`` without one (the application then receives uploads)."""
+        if not (self.config["tempurl_key"] or self.config["set_tempurl_key"]):
+            return None
+        with self._uploads_lock:
+            if self._uploads is None:
+                self._uploads = SwiftUploads(self)
+            return self._uploads
+
+    def set_cors(self, origins: list[str]) -> None:
+        """Let browsers on ``origins`` use the container and its segments container (where
+        direct uploads go) and read the ``ETag`` of a part they send."""
+        headers = {
+            "X-Container-Meta-Access-Control-Allow-Origin": " ".join(origins),
+            "X-Container-Meta-Access-Control-Expose-Headers": "etag",
+        }
+        with self.errors():
+            for container in (self.container, self.segment_container):
+                self.conn.put_container(container, headers=headers)
+
+    def tempurl_key(self) -> str | None:
+        """The key TempURLs (and FormPosts) are signed with, if any (see :meth:`_tempurl_key`)."""
+        with self.errors():
+            return self._tempurl_key()
+
     def _tempurl_key(self) -> str | None:
         """``TEMPURL_KEY``; else, with ``SET_TEMPURL_KEY``, the container's key, which is set to
         a random one first if the container has none (two processes doing so at once: the last
@@ -374,6 +426,58 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
     def segment_container(self) -> str:
         """Where the segments of large objects go."""
         return f"{self.container}_segments"
+
+    def publish_segments(
+        self, filename: str, segments: Sequence[Segment], sha256: str, overwrite: bool
+    ) -> None:
+        """Give ``filename`` the content of ``segments`` (of the segments container): one
+        Static Large Object manifest ``PUT``, carrying the content's SHA-256, with
+        ``If-None-Match: *`` unless ``overwrite`` (``FileExists`` when the name is taken).
+        Nothing is copied. The segments the replaced file used are removed."""
+        manifest = json.dumps(
+            [
+                {
+                    "path": f"/{self.segment_container}/{segment.name}",
+                    "etag": segment.etag,
+                    "size_bytes": segment.size,
+                }
+                for segment in segments
+            ]
+        )
+        replaced = self._referenced_segments(filename) if overwrite else set()
+
+        def send(metadata: dict[str, str]) -> None:
+            headers = {META + key: value for key, value in metadata.items()}
+            if not overwrite:
+                headers["If-None-Match"] = "*"
+            self.conn.put_object(
+                self.container,
+                filename,
+                contents=manifest,
+                content_type=guess_mime(filename),
+                headers=headers,
+                query_string="multipart-manifest=put",
+            )
+
+        self._publish(filename, overwrite, {objectstore.CHECKSUM_KEY: sha256}, send)
+        self.remove_segments(sorted(replaced - {segment.name for segment in segments}))
+
+    def segments_listing(self, prefix: str) -> Iterator[dict[str, Any]]:
+        """The segments container's listing under ``prefix`` (nothing if it does not exist)."""
+        with self.errors():
+            yield from self._listing(self.segment_container, prefix, missing_ok=True)
+
+    def remove_unused_segments(self, prefix: str) -> None:
+        """Delete the segments under ``prefix`` that the manifest of their file does not use."""
+        with self.errors():
+            for segment, _, _ in self._unused_segments(prefix=prefix):
+                self._delete_segment(segment)
+
+    def remove_segments(self, names: Iterator[str] | Sequence[str]) -> None:
+        """Delete these segments (those already gone are fine)."""
+        with self.errors():
+            for name in names:
+                self._delete_segment(name)
 
     def _referenced_segments(self, filename: str) -> set[str]:
         """The segments the current manifest of ``filename`` uses (none if it is not an SLO)."""
@@ -414,6 +518,8 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
         ``cutoff``) that the current manifest of its object does not use."""
         owner, keep = "", set()
         for item in self._listing(self.segment_container, prefix, missing_ok=True):
+            if item["name"].startswith(STAGING_FOLDER + "/"):
+                continue  # a body a browser sent (see stale_staged), whatever its name says
             match = _SEGMENT.match(item["name"])
             written = _listed_time(item["last_modified"])
             if match is None or (cutoff is not None and written > cutoff):
