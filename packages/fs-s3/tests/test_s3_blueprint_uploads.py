@@ -22,4 +22,4 @@ class TestS3BlueprintUploads(DirectUploadTests):
 
     @pytest.fixture
     def fs_upload_dates(self, s3_server: Any) -> bool:
-        return s3_server.name != "moto"
+        return bool(s3_server.name != "moto")

@@ -149,8 +149,9 @@ def test_listing_details_of_large_objects(
 def test_temp_urls_send_content_as_attachments(
     swift_settings: dict[str, Any], swift: Connection
 ) -> None:
-    """Swift's tempurl answers with ``Content-Disposition: attachment`` (unless ``inline`` is
-    asked for, which flask-fs never does): active content never runs from the Swift domain."""
+    """Without a ``SECRET_KEY`` to sign a link to the serving view, active content gets a
+    TempURL answered with ``Content-Disposition: attachment`` (unless someone adds ``inline``
+    to it: with a ``SECRET_KEY`` it gets the view's link, test_swift_signed_urls.py)."""
     key = "flask-fs-tempurl-key"
     swift.post_account(headers={"X-Account-Meta-Temp-URL-Key": key})
     with temporary_storage("swift", swift_settings, "swift", TEMPURL_KEY=key) as storage:

@@ -31,6 +31,7 @@ from importlib.metadata import version
 from typing import IO, Any, ClassVar, cast
 from urllib.parse import quote, urlsplit
 
+from flask import current_app, has_app_context
 from swiftclient.client import ClientException, Connection
 from swiftclient.service import SwiftError, SwiftService, SwiftUploadObject
 from swiftclient.utils import generate_temp_url
@@ -365,10 +366,11 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
         """A TempURL. Its signature covers the method, path and expiry, not the ``filename``
         and ``inline`` parameters that choose the disposition (see :func:`_disposition_query`):
         a link holder could add ``&inline`` to it. So active content (HTML, SVG, ...) gets no
-        TempURL (``None``): the storage signs a link to its serving view instead, which keeps it
-        an attachment whatever the query says."""
+        TempURL (``None``) when the application can sign one itself (it has a ``SECRET_KEY``):
+        the storage links to its serving view instead, which keeps it an attachment whatever
+        the query says."""
         key = self._tempurl_key()
-        if not key or is_active(guess_mime(filename)):
+        if not key or (is_active(guess_mime(filename)) and _application_signs()):
             return None
         storage_url, _ = self.conn.get_auth()
         parts = urlsplit(storage_url)
@@ -550,6 +552,11 @@ def _info(headers: Mapping[str, str], size: int) -> objectstore.ObjectInfo:
         metadata={k[len(META) :]: v for k, v in headers.items() if k.startswith(META)},
         raw=headers,
     )
+
+
+def _application_signs() -> bool:
+    """Whether the current application can sign links to its serving view."""
+    return has_app_context() and bool(current_app.config.get("SECRET_KEY"))
 
 
 def _disposition_query(disposition: str | None) -> str:
