@@ -195,11 +195,18 @@ def _part_number(request: Request) -> int | None:
 
 
 def upload_with_uppy(
-    context: BrowserContext, demo: Demo, path: Path, digest: str, *, cut: bool = False
+    context: BrowserContext,
+    demo: Demo,
+    path: Path,
+    digest: str,
+    *,
+    cut: bool = False,
+    screenshot: Path | None = None,
 ) -> Sent:
     """Upload ``path`` with the demo's Uppy, and wait for the page to list it. With ``cut``,
     uploads are throttled (32 MB/s, so that the upload lasts a few seconds) and the network is
-    cut for 3 seconds once 24 MB are sent: the parts on the way fail, Uppy retries them."""
+    cut for 10 seconds once 24 MB are sent: the parts on the way fail, Uppy sends them again
+    once it is back."""
     page: Page = context.new_page()
     sent = Sent([], [])
     page.on("request", lambda r: sent.parts.append(n) if (n := _part_number(r)) else None)
@@ -218,8 +225,10 @@ def upload_with_uppy(
             "n => window.uppy.getFiles()[0].progress.bytesUploaded >= n", arg=3 * PART
         )
         cdp.send("Network.emulateNetworkConditions", {"offline": True, **throttle})
-        time.sleep(3)
-        assert not page.get_by_text(f"Uploaded {path.name}").count()
+        time.sleep(10)  # longer than Uppy's retries (0, 1, 3, 5 s): it waits to be online
+        assert page.evaluate("() => !window.uppy.getFiles()[0].progress.uploadComplete")
+        if screenshot is not None:  # the Dashboard's progress bar, stopped midway
+            page.screenshot(path=str(screenshot), full_page=True)
         cdp.send("Network.emulateNetworkConditions", {"offline": False, **throttle})
     message = page.get_by_text(f"Uploaded {path.name} directly (SHA-256 {digest}).")
     expect(message).to_be_visible(timeout=180_000)  # the page reloaded: the upload is done
@@ -245,10 +254,12 @@ def test_uppy_uploads_64_mb_in_parts(
     context: BrowserContext,
     source: tuple[Path, str],
     demo_module: ModuleType,
+    artifacts: Path,
 ) -> None:
     demo: Demo = request.getfixturevalue(where)
     path, digest = source
-    sent = upload_with_uppy(context, demo, path, digest, cut=cut)
+    screenshot = artifacts / f"uppy-{demo.backend}-offline.png"
+    sent = upload_with_uppy(context, demo, path, digest, cut=cut, screenshot=screenshot)
     assert set(sent.parts) == set(range(1, SIZE // PART + 1))  # 8 parts of 8 MB
     print(f"{where} cut={cut}: parts sent {sent.parts}, failed {sent.failed}")
     if cut:  # parts failed when the network went, and were sent again once it was back
