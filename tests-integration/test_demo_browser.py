@@ -19,6 +19,7 @@ import base64
 import hashlib
 import os
 import re
+import tarfile
 import threading
 import time
 import uuid
@@ -282,6 +283,29 @@ def test_without_uppy_the_demo_says_so_and_keeps_its_upload(
     assert 'id="picker"' in page
     assert "uppy.min.mjs" not in page
     assert app.test_client().get("/uppy/uppy.min.mjs").status_code == 404
+
+
+def test_offline_the_demo_says_uppy_is_unavailable(
+    demo_module: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(demo_module.uppy_assets, "TARBALL", "http://127.0.0.1:9/uppy.tgz")
+    app = demo_module.create_app(
+        {"FS_ROOT": str(tmp_path / "fs"), "UPPY_CACHE": str(tmp_path / "cache")}
+    )
+    assert "Uppy is unavailable" in app.test_client().get("/").get_data(as_text=True)
+
+
+def test_a_tarball_that_is_not_the_pinned_release_is_not_extracted(
+    demo_module: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uppy_assets = demo_module.uppy_assets
+    other = tmp_path / "other.tgz"
+    with tarfile.open(other, "w:gz") as archive:
+        for name in uppy_assets.FILES:
+            archive.add(__file__, arcname=f"package/dist/{name}")
+    monkeypatch.setattr(uppy_assets, "TARBALL", other.as_uri())
+    assert uppy_assets.ensure(tmp_path / "cache") is None
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.*"))
 
 
 def test_a_tarball_that_is_not_the_pinned_release_is_refused(demo_module: ModuleType) -> None:
