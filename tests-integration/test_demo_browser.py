@@ -4,18 +4,35 @@ Uploads an image and a text file through the page's file picker (the page's own 
 sends them, with its progress bar), sees the thumbnail and the list, downloads the text file
 and compares its bytes, deletes it, and saves a screenshot (its path is printed at the end of
 the test run).
+
+Then Uppy, through the demo's direct-upload section: Uppy 5.2.4 (from npm, served by the demo:
+``examples/demo/uppy_assets.py``) with its Dashboard and ``@uppy/aws-s3`` 5.1.0 pointed at
+``flask_fs.uploads`` uploads a 64 MB file in 8 MB parts to the local backend (parts go to the
+application) and to SeaweedFS (parts go straight to the store, another origin: the bucket's
+CORS allows the demo), once straight and once with the network cut midway and restored. The
+stored file's SHA-256 is the source's.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
+import re
+import tarfile
 import threading
+import time
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
+from flask import Flask
 from PIL import Image
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Request, expect, sync_playwright
 from werkzeug.serving import make_server
 
 CHROMIUM_ARGS = [
@@ -94,3 +111,211 @@ def test_a_refused_upload_is_a_message_not_a_stack_trace(
     page.set_input_files("#picker", [str(script)])
     expect(page.get_by_text("evil.sh: this type of file is not allowed.")).to_be_visible()
     assert "Traceback" not in page.content()
+
+
+# -- Uppy: direct uploads ------------------------------------------------------------------
+
+SIZE = 64 * 2**20
+PART = 8 * 2**20
+
+
+@dataclass
+class Demo:
+    app: Flask
+    url: str
+    backend: str
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A 64 MB file of random bytes and its SHA-256."""
+    path = tmp_path_factory.mktemp("uppy") / "big.bin"
+    data = os.urandom(SIZE)
+    path.write_bytes(data)
+    return path, hashlib.sha256(data).hexdigest()
+
+
+def _serve(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def local_demo(demo_module: ModuleType, tmp_path: Path) -> Iterator[Demo]:
+    app = demo_module.create_app({"FS_ROOT": str(tmp_path / "fs")})
+    for url in _serve(app):
+        yield Demo(app, url, "local")
+
+
+@pytest.fixture
+def seaweed_demo(demo_module: ModuleType, tmp_path: Path, seaweed_s3: Any) -> Iterator[Demo]:
+    app = demo_module.create_app(
+        {
+            "FS_ROOT": str(tmp_path / "fs"),  # the thumbnails
+            "FILES_FS_BACKEND": "s3",
+            "FILES_FS_ENDPOINT": seaweed_s3.endpoint,
+            "FILES_FS_ACCESS_KEY": seaweed_s3.access_key,
+            "FILES_FS_SECRET_KEY": seaweed_s3.secret_key,
+            "FILES_FS_BUCKET": "flask-fs-uppy",
+            "FILES_FS_PREFIX": uuid.uuid4().hex,
+            "FILES_FS_CREATE_BUCKET": True,
+        }
+    )
+    for url in _serve(app):
+        with app.app_context():  # the browser (the demo's origin) PUTs parts to SeaweedFS
+            demo_module.files.backend.set_cors([url])
+        yield Demo(app, url, "s3")
+
+
+@pytest.fixture
+def context(chromium: str) -> Iterator[BrowserContext]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser.new_context(viewport={"width": 1100, "height": 900})
+        browser.close()
+
+
+@dataclass
+class Sent:
+    """The part requests the browser sent (part numbers), and those that failed."""
+
+    parts: list[int]
+    failed: list[int]
+
+
+#: A part's request: to the application (``/parts/<ticket>/<n>``) or to S3 (``partNumber=n``).
+PART_URL = re.compile(r"/parts/[^/]+/(\d+)$|[?&]partNumber=(\d+)")
+
+
+def _part_number(request: Request) -> int | None:
+    found = PART_URL.search(request.url) if request.method == "PUT" else None
+    return int(found[1] or found[2]) if found else None
+
+
+def upload_with_uppy(
+    context: BrowserContext,
+    demo: Demo,
+    path: Path,
+    digest: str,
+    *,
+    cut: bool = False,
+    screenshot: Path | None = None,
+) -> Sent:
+    """Upload ``path`` with the demo's Uppy, and wait for the page to list it. With ``cut``,
+    uploads are throttled (32 MB/s, so that the upload lasts a few seconds) and the network is
+    cut for 10 seconds once 24 MB are sent: the parts on the way fail, Uppy sends them again
+    once it is back."""
+    page: Page = context.new_page()
+    sent = Sent([], [])
+    page.on("request", lambda r: sent.parts.append(n) if (n := _part_number(r)) else None)
+    page.on("requestfailed", lambda r: sent.failed.append(n) if (n := _part_number(r)) else None)
+    page.goto(demo.url)
+    page.wait_for_function("() => window.uppy")
+    if cut:
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        throttle = {"latency": 0, "downloadThroughput": -1, "uploadThroughput": 32 * 2**20}
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, **throttle})
+    page.locator(".uppy-Dashboard-input").first.set_input_files(str(path))
+    page.get_by_role("button", name=re.compile("Upload 1 file")).click()
+    if cut:
+        page.wait_for_function(
+            "n => window.uppy.getFiles()[0].progress.bytesUploaded >= n", arg=3 * PART
+        )
+        cdp.send("Network.emulateNetworkConditions", {"offline": True, **throttle})
+        time.sleep(10)  # longer than Uppy's retries (0, 1, 3, 5 s): it waits to be online
+        assert page.evaluate("() => !window.uppy.getFiles()[0].progress.uploadComplete")
+        if screenshot is not None:  # the Dashboard's progress bar, stopped midway
+            page.screenshot(path=str(screenshot), full_page=True)
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, **throttle})
+    message = page.get_by_text(f"Uploaded {path.name} directly (SHA-256 {digest}).")
+    expect(message).to_be_visible(timeout=180_000)  # the page reloaded: the upload is done
+    expect(page.locator("#files tr", has_text=path.name)).to_contain_text("64.0 MB")
+    page.close()
+    return sent
+
+
+def stored_sha256(demo: Demo, demo_module: ModuleType, name: str) -> str:
+    digest = hashlib.sha256()
+    with demo.app.app_context(), demo_module.files.open(name, "rb") as stored:
+        while chunk := stored.read(2**20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("cut", [False, True], ids=["straight", "network-cut"])
+@pytest.mark.parametrize("where", ["local_demo", "seaweed_demo"])
+def test_uppy_uploads_64_mb_in_parts(
+    where: str,
+    cut: bool,
+    request: pytest.FixtureRequest,
+    context: BrowserContext,
+    source: tuple[Path, str],
+    demo_module: ModuleType,
+    artifacts: Path,
+) -> None:
+    demo: Demo = request.getfixturevalue(where)
+    path, digest = source
+    screenshot = artifacts / f"uppy-{demo.backend}-offline.png"
+    sent = upload_with_uppy(context, demo, path, digest, cut=cut, screenshot=screenshot)
+    assert set(sent.parts) == set(range(1, SIZE // PART + 1))  # 8 parts of 8 MB
+    print(f"{where} cut={cut}: parts sent {sent.parts}, failed {sent.failed}")
+    if cut:  # parts failed when the network went, and were sent again once it was back
+        assert sent.failed
+        assert all(sent.parts.count(number) >= 2 for number in sent.failed)
+    else:
+        assert sorted(sent.parts) == list(range(1, SIZE // PART + 1))
+    assert stored_sha256(demo, demo_module, path.name) == digest
+    if demo.backend == "local":  # the parts kept by the application are gone
+        leftovers = Path(demo.app.config["FS_ROOT"]) / "files" / ".fs-tmp-uploads"
+        assert not leftovers.exists() or not any(leftovers.rglob("*.*"))
+
+
+def test_without_uppy_the_demo_says_so_and_keeps_its_upload(
+    demo_module: ModuleType, tmp_path: Path
+) -> None:
+    app = demo_module.create_app({"FS_ROOT": str(tmp_path / "fs"), "UPPY_DOWNLOAD": False})
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert "Uppy is unavailable" in page
+    assert 'id="picker"' in page
+    assert "uppy.min.mjs" not in page
+    assert app.test_client().get("/uppy/uppy.min.mjs").status_code == 404
+
+
+def test_offline_the_demo_says_uppy_is_unavailable(
+    demo_module: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(demo_module.uppy_assets, "TARBALL", "http://127.0.0.1:9/uppy.tgz")
+    app = demo_module.create_app(
+        {"FS_ROOT": str(tmp_path / "fs"), "UPPY_CACHE": str(tmp_path / "cache")}
+    )
+    assert "Uppy is unavailable" in app.test_client().get("/").get_data(as_text=True)
+
+
+def test_a_tarball_that_is_not_the_pinned_release_is_not_extracted(
+    demo_module: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uppy_assets = demo_module.uppy_assets
+    other = tmp_path / "other.tgz"
+    with tarfile.open(other, "w:gz") as archive:
+        for name in uppy_assets.FILES:
+            archive.add(__file__, arcname=f"package/dist/{name}")
+    monkeypatch.setattr(uppy_assets, "TARBALL", other.as_uri())
+    assert uppy_assets.ensure(tmp_path / "cache") is None
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.*"))
+
+
+def test_a_tarball_that_is_not_the_pinned_release_is_refused(demo_module: ModuleType) -> None:
+    uppy_assets = demo_module.uppy_assets
+    uppy_assets.check_integrity(b"x", "sha512-" + _b64_sha512(b"x"))
+    with pytest.raises(uppy_assets.IntegrityError):
+        uppy_assets.check_integrity(b"y", "sha512-" + _b64_sha512(b"x"))
+    with pytest.raises(uppy_assets.IntegrityError):
+        uppy_assets.check_integrity(b"x")
+
+
+def _b64_sha512(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha512(data).digest()).decode()

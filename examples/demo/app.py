@@ -6,26 +6,48 @@ listed with their size, type and date. Downloads are served by flask-fs (Range, 
 Run it with ``hatch run demo`` and open http://127.0.0.1:5000. Files go to ``instance/fs/``
 next to this file unless ``FS_ROOT`` is set; any flask-fs setting can be given as an
 environment variable prefixed with ``FLASK_`` (e.g. ``FLASK_FILES_FS_BACKEND=s3``).
+
+The page also uploads straight to the storage with Uppy (``flask_fs.uploads``, in parts above
+8 MB): Uppy is downloaded once from npm into ``instance/uppy/`` (``uppy_assets``); without it
+(offline, ``UPPY_DOWNLOAD=False``) the page says so and keeps its classic upload.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 import flask_fs as fs
 from flask_fs.errors import FileExists, FileNotFound, FSError, InvalidFilename, UploadNotAllowed
 from flask_fs.images import ImageError, make_thumbnail
 from flask_fs.names import extension_of
+from flask_fs.signals import upload_completed
 
 HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # the demo is a folder of scripts, not a package
+    sys.path.append(str(HERE))
+import uppy_assets  # noqa: E402
+
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+#: The most a direct upload (Uppy) may hold: it goes in parts, none larger than 8 MB.
+MAX_DIRECT_BYTES = 1024 * 1024 * 1024
 
 files = fs.Storage("files", fs.AllExcept(fs.SCRIPTS + fs.EXECUTABLES))
 thumbnails = fs.Storage("thumbnails", fs.IMAGES, overwrite=True)
@@ -43,13 +65,25 @@ def csrf_token() -> str:
 
 def check_csrf() -> None:
     """Refuse a POST without this session's token: another site's form cannot know it, so it
-    cannot upload or delete files in the name of someone who has the demo open."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
+    cannot upload or delete files in the name of someone who has the demo open. (Direct uploads
+    check it in :func:`may_upload`; their later requests carry a signed ticket instead.)"""
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.blueprint == "fs_uploads":
         return
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
     expected = session.get("csrf_token")
     if not expected or not hmac.compare_digest(str(sent), str(expected)):
         abort(400, "The form has expired: reload the page and try again.")
+
+
+@files.authorize_uploads
+def may_upload(request: Any, filename: str) -> str | None:
+    """Direct uploads (Uppy) are for this session's page: it sends the session's token in the
+    ``X-CSRF-Token`` header. The file keeps its (cleaned) name."""
+    sent = request.headers.get("X-CSRF-Token", "")
+    expected = session.get("csrf_token")
+    if not expected or not hmac.compare_digest(str(sent), str(expected)):
+        return None
+    return filename
 
 
 def make_preview(name: str) -> None:
@@ -70,12 +104,38 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         FS_SERVE=True,
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         SESSION_COOKIE_SAMESITE="Lax",  # not sent with other sites' POSTs, as well
+        FILES_FS_DIRECT_UPLOADS=True,
+        FILES_FS_DIRECT_UPLOADS_MAX_SIZE=MAX_DIRECT_BYTES,
+        UPPY_DOWNLOAD=True,
     )
     app.config.from_prefixed_env()
     app.config.update(config or {})
     fs.init_app(app, files, thumbnails)
     app.before_request(check_csrf)
     app.jinja_env.globals["csrf_token"] = csrf_token
+    uppy = None
+    if app.config["UPPY_DOWNLOAD"]:
+        uppy = uppy_assets.ensure(Path(app.config.get("UPPY_CACHE") or app.instance_path) / "uppy")
+    app.jinja_env.globals["uppy_version"] = uppy_assets.VERSION if uppy else None
+
+    @app.get("/uppy/<name>")
+    def uppy_asset(name: str) -> Response:
+        if uppy is None or name not in uppy_assets.FILES:
+            abort(404)
+        return send_from_directory(uppy, name, max_age=86400)
+
+    @upload_completed.connect_via(app, weak=False)
+    def preview_direct_upload(
+        sender: Flask, storage: fs.Storage, filename: str, size: int, sha256: str
+    ) -> None:
+        """Images uploaded with Uppy get their thumbnail too (or are removed: not images)."""
+        if storage is files and extension_of(filename) in RASTER:
+            try:
+                make_preview(filename)
+            except ImageError:
+                flash(f"{filename}: this is not an image that can be shown.", "error")
+                return
+        flash(f"Uploaded {filename} directly (SHA-256 {sha256}).", "success")
 
     @app.get("/")
     def index() -> str:
@@ -89,7 +149,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             else:
                 others.append(entry)
         return render_template(
-            "index.html", images=images, files=others, max_mb=MAX_UPLOAD_BYTES // 2**20
+            "index.html",
+            images=images,
+            files=others,
+            max_mb=MAX_UPLOAD_BYTES // 2**20,
+            max_direct_mb=MAX_DIRECT_BYTES // 2**20,
+            uploads_endpoint=url_for("fs_uploads.params", fs="files").removesuffix("/s3/params"),
         )
 
     @app.post("/upload")
