@@ -226,7 +226,10 @@ def test_publishing_onto_a_taken_name_is_refused_unless_overwriting(
     name = upload_one(uploads, b"new content")
     uploads.publish_staged(name, "taken.txt", overwrite=True)
     assert storage.read("taken.txt") == b"new content"
-    assert [segment.startswith(name + "/") for segment in segments(swift, storage)] == [True]
+    # one segment left: the copy of the staged body (gone), the old file's segments removed
+    left = segments(swift, storage)
+    assert len(left) == 1
+    assert left[0].startswith("taken.txt/slo/"), left
 
 
 @pytest.mark.usefixtures("formpost")
@@ -469,17 +472,19 @@ def test_set_cors_lets_a_browser_send_parts_and_read_their_etag(
 def test_a_form_sent_again_after_publishing_cannot_change_the_file(
     storage: Storage, uploads: SwiftUploads
 ) -> None:
-    """The published file's segment is the staged body: the same form sent again before it
-    expires overwrites it, and Swift then refuses to serve the file (its manifest names the
-    segment's ETag) rather than serve other content. Keep one-body forms short-lived."""
+    """The published file's segment is a copy of the staged body, out of the form's reach: the
+    same form sent again before it expires stores another staged body, and the file reads as
+    published; sweep removes that body once it is old."""
     name = staging()
     form = uploads.sign_upload(name, max_size=100, content_type=None, expires=MINUTE)
     assert form_post(form, b"first body").status == 201
     uploads.publish_staged(name, "file.txt", overwrite=False)
     assert form_post(form, b"other body").status == 201  # still a valid form
 
-    with pytest.raises(BackendError, match="409"):
-        storage.read("file.txt")
+    assert storage.read("file.txt") == b"first body"
+    time.sleep(1.1)
+    assert storage.sweep(1.0)  # the body sent again, never published
+    assert storage.read("file.txt") == b"first body"
 
 
 def test_sweep_leaves_an_upload_still_receiving_parts_whole(

@@ -48,12 +48,10 @@ if TYPE_CHECKING:
 #: A direct upload's segment, after its file's name: ``direct/<upload id>/<number:08d>``.
 DIRECT_PART = re.compile(r"^direct/(?P<upload>[0-9a-f]{32})/(?P<number>\d{8})")
 #: Metadata of a published staged body: the file whose segment it is.
-OWNER_KEY = "staged-for"
 #: What Swift allows when its ``/info`` is not published (its defaults before 2.38: 1 MiB).
 DEFAULT_MIN_SEGMENT = 1024 * 1024
 DEFAULT_MAX_SEGMENTS = 1000
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
-_META = "x-object-meta-"
 
 
 @dataclass(frozen=True)
@@ -115,8 +113,10 @@ class SwiftUploads(StoreUploads):
         return UploadForm("POST", url, fields)
 
     def publish_staged(self, staging: str, filename: str, *, overwrite: bool) -> None:
-        """One manifest ``PUT`` whose one segment is the staged body (the latest, if the form
-        was sent more than once); an empty body is written as an empty object."""
+        """One manifest ``PUT`` whose one segment is a copy of the staged body (the latest, if
+        the form was sent more than once), made inside Swift under a name no form can write:
+        the same form sent again before it expires writes another staged body, never the
+        file's segment. An empty body is written as an empty object."""
         _check_staging(staging)
         backend = self.backend
         staged = self._unpublished(staging)
@@ -131,16 +131,14 @@ class SwiftUploads(StoreUploads):
                 others.append(segment.name)
             else:
                 _refuse_manifest(body, backend.name)
-                with backend.errors(filename):
-                    # Its file's name, for sweep; a deletion date the form may have set is
-                    # removed (the body becomes a file's segment).
-                    backend.conn.post_object(
-                        backend.segment_container,
-                        segment.name,
-                        headers={_META + OWNER_KEY: filename, "X-Remove-Delete-At": "1"},
-                    )
-                digest = self._sha256([segment])
-                backend.publish_segments(filename, [segment], digest, overwrite)
+                published = self._copy_out(segment, filename)
+                try:
+                    digest = self._sha256([published])
+                    backend.publish_segments(filename, [published], digest, overwrite)
+                except BaseException:
+                    backend.remove_segments([published.name])
+                    raise
+                others.append(segment.name)
         except FileExists:
             # not what the file uses: the same body published twice under this name
             used = backend._referenced_segments(filename)
@@ -148,21 +146,29 @@ class SwiftUploads(StoreUploads):
             raise
         backend.remove_segments(others)
 
-    def _unpublished(self, staging: str) -> list[Mapping[str, Any]]:
-        """The bodies under ``staging`` not yet published (a HEAD each: a published one names
-        its file), the latest first."""
+    def _copy_out(self, staged: Segment, filename: str) -> Segment:
+        """A copy of the staged body as a segment of ``filename`` (named as the pipeline names
+        its own, so that ``sweep`` knows whose it is), made by Swift: no byte goes through the
+        application. A deletion date the form may have set is not kept."""
         backend = self.backend
-        found = []
-        listing = backend.segments_listing(staging + "/")
-        for item in sorted(listing, key=lambda item: str(item["last_modified"]), reverse=True):
-            try:
-                with backend.errors(item["name"]):
-                    headers = backend.conn.head_object(backend.segment_container, item["name"])
-            except FileNotFound:
-                continue
-            if _META + OWNER_KEY not in headers:
-                found.append(item)
-        return found
+        token = secrets.token_hex(8)
+        name = f"{filename}/slo/{token}/{staged.size}/{staged.size}/00000000"
+        container = backend.segment_container
+        with backend.errors(filename):
+            backend.conn.copy_object(
+                container,
+                staged.name,
+                destination=f"/{container}/{name}",
+                headers={"If-Match": staged.etag},
+            )
+            backend.conn.post_object(container, name, headers={"X-Remove-Delete-At": "1"})
+        return Segment(name, staged.etag, staged.size)
+
+    def _unpublished(self, staging: str) -> list[Mapping[str, Any]]:
+        """The bodies under ``staging``, the latest first (a published one is removed: its
+        file has a copy)."""
+        listing = self.backend.segments_listing(staging + "/")
+        return sorted(listing, key=lambda item: str(item["last_modified"]), reverse=True)
 
     # -- in parts ------------------------------------------------------------------------------
 
@@ -321,22 +327,12 @@ class SwiftUploads(StoreUploads):
 
 
 def stale_staged(backend: SwiftBackend, cutoff: datetime) -> Iterator[tuple[str, datetime]]:
-    """``(name, written)`` of each staged body written before ``cutoff`` that no file's
-    manifest uses (a HEAD each, for the file it was published as)."""
+    """``(name, written)`` of each staged body written before ``cutoff``: none is a file's
+    (publishing copies it)."""
     for item in backend.segments_listing(STAGING_FOLDER + "/"):
         written = datetime.fromisoformat(item["last_modified"]).replace(tzinfo=timezone.utc)
-        if written > cutoff:
-            continue
-        try:
-            headers = backend.conn.head_object(backend.segment_container, item["name"])
-        except ClientException as exc:
-            if exc.http_status == 404:
-                continue  # removed meanwhile
-            raise
-        owner = headers.get(_META + OWNER_KEY)
-        if owner and item["name"] in backend._referenced_segments(owner):
-            continue
-        yield item["name"], written
+        if written <= cutoff:
+            yield item["name"], written
 
 
 def _part(filename: str, upload_id: str, number: int | None) -> str:
