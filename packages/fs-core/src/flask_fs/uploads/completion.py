@@ -54,6 +54,12 @@ def complete_staged(storage: Storage, ticket: Ticket) -> Completed:
     return announce(storage, check_stored(storage.backend, ticket))
 
 
+#: How long a store's URL for one part stays valid (the ticket's own expiry if sooner): a part
+#: is signed just before it is sent, and a URL still valid after the join could overwrite
+#: what the file is made of on stores whose parts stay objects (Swift's segments).
+PART_URL_SECONDS = 600
+
+
 def sign_part(storage: Storage, ticket: Ticket, number: int, app_url: str) -> UploadForm:
     """How the browser sends part ``number``: a ``PUT`` to the store, or to ``app_url`` (the
     application's part URL) when the application keeps the parts."""
@@ -62,7 +68,7 @@ def sign_part(storage: Storage, ticket: Ticket, number: int, app_url: str) -> Up
     if uploads is None:
         return UploadForm("PUT", app_url)
     assert ticket.upload_id is not None
-    left = max(1, ticket.expires - int(time.time()))
+    left = max(1, min(ticket.expires - int(time.time()), PART_URL_SECONDS))
     return uploads.sign_part(
         ticket.filename, ticket.upload_id, number, expires=timedelta(seconds=left)
     )

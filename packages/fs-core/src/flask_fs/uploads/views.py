@@ -212,7 +212,8 @@ def sign_part(fs: str, upload_id: str, number: int) -> Response:
     ticket = _ticket(storage, token, upload_id)
     app_url = url_for(PART_ENDPOINT, fs=fs, ticket=token, number=number, _external=True)
     form = completion.sign_part(storage, ticket, number, app_url)
-    return jsonify(**form.as_dict(), expires=seconds_left(ticket))
+    expires = min(seconds_left(ticket), completion.PART_URL_SECONDS)
+    return jsonify(**form.as_dict(), expires=expires)
 
 
 @bp.get("/s3/multipart/<upload_id>")
