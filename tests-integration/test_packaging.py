@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,24 @@ def make_venv(tmp_path: Path, wheelhouse: Path) -> Any:
 def _imports(path: str) -> str:
     module, _, attribute = path.rpartition(".")
     return f"import {module}; assert {module}.{attribute}; print('ok')"
+
+
+@pytest.mark.parametrize("dist", list(DISTRIBUTIONS))
+def test_every_module_of_a_distribution_is_in_its_wheel(wheelhouse: Path, dist: str) -> None:
+    """A module imported lazily (``s3_uploads``, ``swift_uploads``) is missed by an import
+    test: the wheel must hold every source file of its distribution, and only those."""
+    src = REPO / "packages" / dist / "src"
+    sources = {
+        p.relative_to(src).as_posix()
+        for p in src.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    wheel = wheelhouse / f"{dist.replace('-', '_')}-{VERSION}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        packed = {n for n in archive.namelist() if n.startswith("flask_fs/")}
+    # fs-core owns flask_fs/__init__.py and py.typed; the others may keep copies in src
+    shared = {"flask_fs/py.typed", "flask_fs/__init__.py"} if dist != "fs-core" else set()
+    assert packed == sources - shared
 
 
 def test_every_distribution_builds_a_wheel_and_an_sdist(wheelhouse: Path) -> None:
