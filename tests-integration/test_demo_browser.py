@@ -49,12 +49,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 def demo_url(demo_module: ModuleType, tmp_path: Path) -> Iterator[str]:
-    app = demo_module.create_app({"FS_ROOT": str(tmp_path / "fs")})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    yield from _serve(demo_module.create_app({"FS_ROOT": str(tmp_path / "fs")}))
 
 
 @pytest.fixture

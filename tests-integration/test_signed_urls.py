@@ -7,10 +7,10 @@ are), with ``FS_SERVE`` off: only signed requests are served.
 
 from __future__ import annotations
 
-import http.client
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -22,7 +22,7 @@ import flask_fs as fs
 from flask_fs.signing import Grant
 from flask_fs.testing.fixtures import storage_config
 from flask_fs.testing.serving import waitress_server
-from flask_fs.testing.signed_links import SignedLinkTests
+from flask_fs.testing.signed_links import SignedLinkTests, http_get
 
 CONTENT = b"0123456789" * 100
 
@@ -42,20 +42,12 @@ class Served:
 @dataclass
 class Answer:
     status: int
-    headers: http.client.HTTPMessage
+    headers: Message
     body: bytes
 
 
 def get(url: str, **headers: str) -> Answer:
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.netloc, timeout=10)
-    try:
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        connection.request("GET", target, headers=headers)
-        response = connection.getresponse()
-        return Answer(response.status, response.headers, response.read())
-    finally:
-        connection.close()
+    return Answer(*http_get(url, headers))
 
 
 def _install_memory_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
