@@ -63,7 +63,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, cast
 
-from flask import request
+from flask import current_app, has_app_context, request
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_content_range_header, parse_date, unquote_etag
@@ -183,6 +183,10 @@ class ObjectStoreBackend(BaseBackend):
     client_errors: ClassVar[tuple[type[BaseException], ...]] = ()
     #: Whether objects carry user metadata (a create-only write then stores its token).
     stores_metadata: ClassVar[bool] = True
+    #: Whether the store's signature of a URL covers the disposition asked. Where it does not
+    #: (Swift's TempURL), active content is linked through the serving view when the
+    #: application has a ``SECRET_KEY``, since a link holder could make it inline.
+    signs_disposition: ClassVar[bool] = True
     #: How many times a GET (or a whole read) is tried when :meth:`retry_read` allows it.
     read_attempts: ClassVar[int] = 1
 
@@ -621,6 +625,8 @@ class ObjectStoreBackend(BaseBackend):
         if expires is None and self.config.get("url_expires"):
             expires = timedelta(seconds=self.config["url_expires"])  # the core URL_EXPIRES
         mime = guess_mime(filename)
+        if is_active(mime) and not self.signs_disposition and _application_signs():
+            return None
         disposition = None
         if download_name or inline is False or is_active(mime):
             name = download_name or posixpath.basename(filename)
@@ -655,6 +661,11 @@ class ObjectStoreBackend(BaseBackend):
                 if remove:
                     self.delete_object(name, info)
                 yield f"staged upload {name!r} of {info.modified:%Y-%m-%d %H:%M:%S %Z}"
+
+
+def _application_signs() -> bool:
+    """Whether the current application can sign links to its serving view."""
+    return has_app_context() and bool(current_app.config.get("SECRET_KEY"))
 
 
 def stored_checksum(values: Mapping[str, str], version: str) -> str | None:

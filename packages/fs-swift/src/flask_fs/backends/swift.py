@@ -31,7 +31,6 @@ from importlib.metadata import version
 from typing import IO, Any, ClassVar, cast
 from urllib.parse import quote, urlsplit
 
-from flask import current_app, has_app_context
 from swiftclient.client import ClientException, Connection
 from swiftclient.service import SwiftError, SwiftService, SwiftUploadObject
 from swiftclient.utils import generate_temp_url
@@ -41,7 +40,7 @@ from flask_fs.backends import objectstore
 from flask_fs.backends.direct import STAGING_FOLDER
 from flask_fs.backends.swift_uploads import DIRECT_PART, Segment, SwiftUploads, stale_staged
 from flask_fs.errors import BackendError
-from flask_fs.serving import Conditions, guess_mime, is_active
+from flask_fs.serving import Conditions, guess_mime
 from flask_fs.settings import STORAGE_NAME, Setting
 from flask_fs.streams import CHUNK_SIZE
 from flask_fs.transfers import UploadAborted
@@ -107,6 +106,7 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
     client_errors = (ClientException, SwiftError, OSError)
     #: Whole reads of an object replaced meanwhile are tried this many times.
     read_attempts = 3
+    signs_disposition = False
 
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
         super().__init__(name, config)
@@ -365,12 +365,9 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
     ) -> str | None:
         """A TempURL. Its signature covers the method, path and expiry, not the ``filename``
         and ``inline`` parameters that choose the disposition (see :func:`_disposition_query`):
-        a link holder could add ``&inline`` to it. So active content (HTML, SVG, ...) gets no
-        TempURL (``None``) when the application can sign one itself (it has a ``SECRET_KEY``):
-        the storage links to its serving view instead, which keeps it an attachment whatever
-        the query says."""
+        a link holder could add ``&inline`` to it (``signs_disposition`` is False)."""
         key = self._tempurl_key()
-        if not key or (is_active(guess_mime(filename)) and _application_signs()):
+        if not key:
             return None
         storage_url, _ = self.conn.get_auth()
         parts = urlsplit(storage_url)
@@ -552,11 +549,6 @@ def _info(headers: Mapping[str, str], size: int) -> objectstore.ObjectInfo:
         metadata={k[len(META) :]: v for k, v in headers.items() if k.startswith(META)},
         raw=headers,
     )
-
-
-def _application_signs() -> bool:
-    """Whether the current application can sign links to its serving view."""
-    return has_app_context() and bool(current_app.config.get("SECRET_KEY"))
 
 
 def _disposition_query(disposition: str | None) -> str:
