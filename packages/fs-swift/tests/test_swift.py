@@ -8,6 +8,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -113,6 +114,21 @@ def test_listing_pages(
     )
     assert [(i.name, i.size, i.mime) for i in details] == [(n, 1, "text/plain") for n in names]
     assert requests == 4  # three full pages and an empty one, no HEAD
+
+
+@pytest.mark.parametrize(
+    ("listed", "expected"),
+    [
+        ("2026-12-02T18:00:00.123456", datetime(2026, 12, 2, 18, 0, 0, 123456, timezone.utc)),
+        ("2026-12-02T18:00:00", datetime(2026, 12, 2, 18, 0, 0, tzinfo=timezone.utc)),
+        ("2026-12-02T19:00:00+01:00", datetime(2026, 12, 2, 18, 0, 0, tzinfo=timezone.utc)),
+    ],
+)
+def test_listed_times_are_utc(listed: str, expected: datetime) -> None:
+    """A listing's date has no zone (UTC); one that has a zone is converted, not misread."""
+    parsed = swift_backend._listed_time(listed)
+    assert parsed == expected
+    assert parsed.utcoffset() == timedelta(0)
 
 
 def test_listing_details_of_large_objects(

@@ -409,7 +409,7 @@ class ObjectStoreBackend(BaseBackend):
             for name, info in self.list_objects(prefix):
                 if hidden(name, prefix):
                     continue
-                stored = stored_checksum(info.metadata, info.version)
+                stored = stored_checksum(info.metadata, info.version) if info.metadata else None
                 yield FileInfo(
                     name=name,
                     size=info.size,
@@ -685,7 +685,9 @@ def hidden(name: str, prefix: str = "") -> bool:
 
 
 def _reserved(name: str) -> bool:
-    return any(segment.startswith(TEMPORARY_PREFIX) for segment in name.split("/"))
+    return TEMPORARY_PREFIX in name and any(
+        segment.startswith(TEMPORARY_PREFIX) for segment in name.split("/")
+    )
 
 
 def _inherited(cls: type, method: str) -> bool:
