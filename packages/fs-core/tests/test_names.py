@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flask_fs import names
 from flask_fs.errors import FSError, InvalidFilename
 from flask_fs.names import clean_filename, extension_of, join_name, validate_name, validate_prefix
 from flask_fs.testing.names import HOSTILE_NAMES
@@ -53,6 +54,40 @@ def test_generated_names_never_escape_and_only_raise_fs_errors(name: str) -> Non
     assert "\\" not in name
     assert "\x00" not in name
     assert posixpath.normpath(posixpath.join("/root", name)).startswith("/root/")
+
+
+@settings(max_examples=5_000, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="aZ9_.-/\\é\x00", max_size=300)
+        | st.sampled_from([".", "..", ".fs-tmp-x", "-a", "_", "a" * 255, "a" * 256]),
+        min_size=1,
+        max_size=5,
+    ).map("/".join)
+)
+def test_the_fast_path_accepts_only_what_every_rule_accepts(name: str) -> None:
+    """``validate_name`` tells common names at once; its verdict is the rules' verdict."""
+    try:
+        names._checked_name(name)
+    except InvalidFilename:
+        fully = False
+    else:
+        fully = True
+    if names._PLAIN.fullmatch(name) and len(name) <= names.MAX_NAME_BYTES:
+        assert fully, name
+    try:
+        validate_name(name)
+    except InvalidFilename:
+        assert not fully
+    else:
+        assert fully
+
+
+def test_plain_names_at_the_limits() -> None:
+    assert validate_name("a" * 255 + "/" + "b" * 255) == "a" * 255 + "/" + "b" * 255
+    for refused in ["a" * 256, "a/" + "b" * 256, ("a" * 200 + "/") * 4 + "a" * 200, "a/.fs-tmp-x"]:
+        with pytest.raises(InvalidFilename):
+            validate_name(refused)
 
 
 def test_prefix_validation_keeps_one_trailing_slash() -> None:

@@ -25,10 +25,21 @@ MAX_SEGMENT_BYTES = 255
 TEMPORARY_PREFIX = ".fs-tmp-"
 
 _FORBIDDEN_CATEGORIES = {"Cc", "Cs", "Co", "Cn"}  # control, surrogate, private use, unassigned
+#: Names every rule below accepts, told at once (a fifth of the time): ASCII segments of letters,
+#: digits, ``_``, ``-`` and ``.`` that start with neither ``.`` nor ``-`` (so none is ``.``,
+#: ``..`` or reserved) and are at most 255 bytes. The length of the whole is checked apart.
+_PLAIN = re.compile(r"[\w][\w.\-]{0,254}(?:/[\w][\w.\-]{0,254})*", re.ASCII)
 
 
 def validate_name(name: object) -> str:
     """Return ``name`` unchanged if it is a safe storage-relative key; else InvalidFilename."""
+    if type(name) is str and len(name) <= MAX_NAME_BYTES and _PLAIN.fullmatch(name):
+        return name
+    return _checked_name(name)
+
+
+def _checked_name(name: object) -> str:
+    """:func:`validate_name`, rule by rule."""
     if not isinstance(name, str):
         raise InvalidFilename(f"a file name must be a str, not {type(name).__name__}")
     if not name:
