@@ -146,7 +146,13 @@ def make_conditional(response: Response, size: int) -> Response:
 
 
 def _precondition_status(response: Response) -> int | None:
+    if not _has_preconditions(request.environ):
+        return None  # most requests: no ETag or date of the response to parse
     return precondition_status(response.get_etag()[0], response.last_modified)
+
+
+def _has_preconditions(environ: dict[str, Any]) -> bool:
+    return any(header in environ for header in _PRECONDITIONS)
 
 
 def precondition_status(etag: str | None, modified: datetime | None) -> int | None:
@@ -180,6 +186,8 @@ def _range_environ(size: int) -> dict[str, Any]:
     """The request as werkzeug's ``make_conditional`` should see it to answer its Range (and
     ``If-Range``) the way RFC 9110 does: preconditions already answered, the Range header
     left out when it is to be ignored, a suffix longer than the file made the whole file."""
+    if "HTTP_RANGE" not in request.environ and not _has_preconditions(request.environ):
+        return request.environ  # nothing to leave out: werkzeug only reads it
     environ = {k: v for k, v in request.environ.items() if k not in _PRECONDITIONS}
     environ.pop("HTTP_RANGE", None)
     wanted = _single_range()
