@@ -18,6 +18,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -223,6 +224,12 @@ class DirectUploadTests(ConformanceFixtures):
                     each.sweep(0)
                     _empty(each)
 
+    def _leftovers(self, uploads: UploadsApp) -> list[str]:
+        """What ``sweep`` would find of any age (uploads in parts, staged bodies, parts)."""
+        time.sleep(1.1)  # some stores round an upload's date up to the next second
+        with uploads.app.app_context():
+            return uploads.storage.sweep(0, remove=False)
+
     # -- one body --------------------------------------------------------------------------
 
     def test_a_simple_upload_is_stored_checked_and_announced(self, uploads: UploadsApp) -> None:
@@ -403,6 +410,29 @@ class DirectUploadTests(ConformanceFixtures):
         assert uploads.complete(upload, [(1, '"0123"')]).status == 400
         assert uploads.complete(upload, [(2, etag)]).status == 400
 
+    def test_parts_larger_together_than_the_limit_are_refused_and_removed(
+        self, uploads: UploadsApp, fs_part_size: int
+    ) -> None:
+        """The store takes parts of any size (a signed part URL cannot bound it): parts
+        larger together than ``max_size`` are refused at completion (413), and removed."""
+        upload = uploads.start("over.bin", "application/octet-stream")
+        first = uploads.put_part(upload, 1, b"a" * fs_part_size)
+        signed = fetch("GET", uploads.multipart_url(upload, "/2")).json()
+        rest = b"b" * (MAX_SIZE - fs_part_size + 1)
+        answer = fetch("PUT", signed["url"], rest, signed.get("headers") or {})
+        if answer.status < 300:
+            etag = {k.lower(): v for k, v in answer.headers.items()}["etag"]
+            done = uploads.complete(upload, [(1, first), (2, etag)])
+            assert done.status == 413, done.body
+        else:  # the application receives the parts: it refuses the part itself
+            assert answer.status == 413
+            fetch("DELETE", uploads.multipart_url(upload))
+        with uploads.app.app_context():
+            assert not uploads.storage.exists("over.bin")
+        assert uploads.completed == []
+        assert uploads.staged() == []
+        assert self._leftovers(uploads) == []
+
     def test_an_aborted_upload_leaves_nothing(self, uploads: UploadsApp) -> None:
         upload = uploads.start("gone.bin", "application/octet-stream")
         uploads.put_part(upload, 1, b"q" * 1000)
@@ -430,6 +460,122 @@ class DirectUploadTests(ConformanceFixtures):
         assert uploads.staged() == []
         answer = uploads.complete(upload, [(1, "whatever")])
         assert answer.status >= 400
+
+    def test_an_aborted_upload_cannot_be_completed(self, uploads: UploadsApp) -> None:
+        upload = uploads.start("aborted.txt", "text/plain")
+        etag = uploads.put_part(upload, 1, b"hello aborted")
+        assert fetch("DELETE", uploads.multipart_url(upload)).status == 200
+        again = uploads.complete(upload, [(1, etag)])
+        assert 400 <= again.status < 500, again.body
+        with uploads.app.app_context():
+            assert not uploads.storage.exists("aborted.txt")
+        assert uploads.completed == []
+        assert uploads.staged() == []
+        assert self._leftovers(uploads) == []
+
+    def test_a_body_is_completed_once(self, uploads: UploadsApp) -> None:
+        target = uploads.params("once.txt", "text/plain").json()
+        assert send_body(target, b"once", "text/plain").status == 200
+        if target.get("complete"):
+            again = fetch("POST", target["complete"])
+        else:
+            again = fetch("PUT", target["url"], b"twice", target["headers"])
+        assert 400 <= again.status < 500, again.body
+        with uploads.app.app_context():
+            assert uploads.storage.read("once.txt") == b"once"
+        assert len(uploads.completed) == 1
+
+    def test_names_with_accents_spaces_and_folders(
+        self, uploads: UploadsApp, fs_part_size: int
+    ) -> None:
+        target = uploads.params("Été 2024 ünï.txt", "text/plain").json()
+        assert target["filename"] == "Été_2024_ünï.txt"
+        done = send_body(target, b"ete", "text/plain")
+        assert done.status == 200, done.body
+        assert done.json()["filename"] == "Été_2024_ünï.txt"
+        upload = uploads.start("dir/Ça va ?.txt", "text/plain")
+        etag = uploads.put_part(upload, 1, b"ca va")
+        done = uploads.complete(upload, [(1, etag)])
+        assert done.status == 200, done.body
+        name = done.json()["filename"]
+        with uploads.app.app_context():
+            assert uploads.storage.read(name) == b"ca va"
+            assert uploads.storage.read("Été_2024_ünï.txt") == b"ete"
+        assert self._leftovers(uploads) == []
+
+    def test_empty_files_in_one_body_and_in_parts(self, uploads: UploadsApp) -> None:
+        target = uploads.params("empty.txt", "text/plain").json()
+        done = send_body(target, b"", "text/plain")
+        assert done.status == 200, done.body
+        assert done.json()["size"] == 0
+        upload = uploads.start("empty2.txt", "text/plain")
+        etag = uploads.put_part(upload, 1, b"")
+        done = uploads.complete(upload, [(1, etag)])
+        assert done.status == 200, done.body
+        with uploads.app.app_context():
+            assert uploads.storage.read("empty2.txt") == b""
+        assert self._leftovers(uploads) == []
+
+    def test_two_uploads_in_parts_racing_for_one_name_make_one_winner(
+        self, uploads: UploadsApp
+    ) -> None:
+        ups = [uploads.start("race2.txt", "text/plain") for _ in range(2)]
+        etags = [uploads.put_part(u, 1, f"client {i}\n".encode() * 100) for i, u in enumerate(ups)]
+        answers: list[Answer] = []
+        threads = [
+            threading.Thread(target=lambda u=u, e=e: answers.append(uploads.complete(u, [(1, e)])))
+            for u, e in zip(ups, etags, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(a.status for a in answers) == [200, 409], [a.body for a in answers]
+        assert uploads.staged() == []
+        assert self._leftovers(uploads) == []
+
+    def test_a_body_refused_for_a_taken_name_leaves_nothing(self, uploads: UploadsApp) -> None:
+        targets = [uploads.params("race3.txt", "text/plain").json() for _ in range(2)]
+        answers = [send_body(t, b"body %d" % i, "text/plain") for i, t in enumerate(targets)]
+        assert sorted(a.status for a in answers) == [200, 409]
+        assert self._leftovers(uploads) == []
+
+    def test_a_refused_type_leaves_nothing_on_either_path(self, uploads: UploadsApp) -> None:
+        target = uploads.params("photo.png", "image/png").json()
+        answer = send_body(target, b"<html>" * 200, "image/png")
+        assert answer.status == 415
+        upload = uploads.start("pic.png", "image/png")
+        etag = uploads.put_part(upload, 1, b"<html>" * 200)
+        assert uploads.complete(upload, [(1, etag)]).status == 415
+        with uploads.app.app_context():
+            assert not uploads.storage.exists("pic.png")
+        assert self._leftovers(uploads) == []
+
+    def test_staged_bodies_and_parts_are_never_listed_nor_served(self, uploads: UploadsApp) -> None:
+        upload = uploads.start("srv.bin", "application/octet-stream")
+        uploads.put_part(upload, 1, b"x" * 100)
+        with uploads.app.app_context():
+            store = uploads.storage.backend.direct_uploads()
+            if store is not None:
+                form = store.sign_upload(
+                    f"{STAGING_FOLDER}/0123456789abcdef",
+                    max_size=100,
+                    content_type=None,
+                    expires=timedelta(seconds=60),
+                ).as_dict()
+                if form["method"] == "POST":
+                    body, form_type = form_data(form["fields"], b"staged", "text/plain")
+                    sent = fetch("POST", form["url"], body, {"Content-Type": form_type})
+                else:
+                    sent = fetch("PUT", form["url"], b"staged", form["headers"])
+                assert sent.status < 300, sent.body
+        with uploads.app.app_context():
+            names = list(uploads.storage.backend.list_files(STAGING_FOLDER + "/"))
+            listed = list(uploads.storage.list_files())
+        assert listed == []
+        for name in names:
+            answer = fetch("GET", f"{uploads.base}/{uploads.storage.name}/{quote(name)}")
+            assert answer.status in (403, 404), (name, answer.status)
 
 
 class AppSideUploadTests(DirectUploadTests):

@@ -85,9 +85,15 @@ def list_parts(storage: Storage, ticket: Ticket) -> list[StoredPart]:
 
 def complete_parts(storage: Storage, ticket: Ticket, given: Any) -> Completed:
     """Join the parts ``given`` (Uppy's ``[{"PartNumber": n, "ETag": e}, ...]``) into the
-    ticket's file and check it."""
+    ticket's file and check it. Parts larger together than the ticket's ``max_size`` are
+    refused and removed (the store took them: it cannot bound a part's size)."""
     assert ticket.upload_id is not None
-    chosen = choose_parts(list_parts(storage, ticket), given, ticket)
+    try:
+        chosen = choose_parts(list_parts(storage, ticket), given, ticket)
+    except UploadRefused as refused:
+        if refused.status == 413:  # the parts can never make a file: nothing is left
+            abort_upload(storage, ticket)
+        raise
     uploads = storage.backend.direct_uploads()
     if uploads is None:
         completed = appside.join_parts(storage.backend, ticket, chosen, storage.overwrite)
