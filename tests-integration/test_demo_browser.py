@@ -9,8 +9,10 @@ Then Uppy, through the demo's direct-upload section: Uppy 5.2.4 (from npm, serve
 ``examples/demo/uppy_assets.py``) with its Dashboard and ``@uppy/aws-s3`` 5.1.0 pointed at
 ``flask_fs.uploads`` uploads a 64 MB file in 8 MB parts to the local backend (parts go to the
 application) and to SeaweedFS (parts go straight to the store, another origin: the bucket's
-CORS allows the demo), once straight and once with the network cut midway and restored. The
-stored file's SHA-256 is the source's.
+CORS allows the demo), once straight and once with the network cut midway and restored; and
+once with the page reloaded midway: Uppy's GoldenRetriever (the page uses it) restores the file,
+and the Dashboard's upload button resumes it, sending only the parts the endpoint does not list.
+The stored file's SHA-256 is the source's.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import tarfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -263,6 +265,115 @@ def test_uppy_uploads_64_mb_in_parts(
         assert all(sent.parts.count(number) >= 2 for number in sent.failed)
     else:
         assert sorted(sent.parts) == list(range(1, SIZE // PART + 1))
+    assert stored_sha256(demo, demo_module, path.name) == digest
+    if demo.backend == "local":  # the parts kept by the application are gone
+        leftovers = Path(demo.app.config["FS_ROOT"]) / "files" / ".fs-tmp-uploads"
+        assert not leftovers.exists() or not any(leftovers.rglob("*.*"))
+
+
+#: Uppy's list-parts request (the parts stored, to resume): no part number in its path.
+LIST_PARTS_URL = re.compile(r"/s3/multipart/[^/?]+\?key=")
+
+#: Whether GoldenRetriever holds a file's bytes in IndexedDB (its ``uppy-blobs`` database).
+BLOB_KEPT = """async () => {
+  const db = await new Promise((resolve, reject) => {
+    const opening = indexedDB.open("uppy-blobs");
+    opening.onsuccess = () => resolve(opening.result);
+    opening.onerror = () => reject(opening.error);
+  });
+  try {
+    if (!db.objectStoreNames.contains("files")) return 0;
+    const counting = db.transaction("files").objectStore("files").count();
+    return await new Promise((resolve) => { counting.onsuccess = () => resolve(counting.result); });
+  } finally {
+    db.close();
+  }
+}"""
+
+
+@dataclass
+class Resumed:
+    """The part numbers stored before the reload (their answer reached the browser), those the
+    endpoint listed once the page was reloaded, and those sent after it."""
+
+    stored_before: list[int]
+    listed: list[int]
+    sent_after: list[int]
+
+
+def _wait(page: Page, condition: Callable[[], object], timeout: float = 60.0) -> None:
+    """Let the page run (and Playwright deliver its events) until ``condition()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        page.wait_for_timeout(50)
+
+
+def upload_reloaded_with_uppy(
+    context: BrowserContext, demo: Demo, path: Path, digest: str
+) -> Resumed:
+    """Upload ``path`` with the demo's Uppy, throttled (16 MB/s) until at least two parts are
+    stored, then reload the page, as a person would, and resume it with the Dashboard's upload
+    button, unthrottled; wait for the page to list the file."""
+    page: Page = context.new_page()
+    sent: list[int] = []
+    stored: list[int] = []
+    page.on("request", lambda r: sent.append(n) if (n := _part_number(r)) else None)
+    page.on(
+        "response",
+        lambda r: stored.append(n) if r.ok and (n := _part_number(r.request)) else None,
+    )
+    page.goto(demo.url)
+    page.wait_for_function("() => window.uppy")
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    throttled = {"offline": False, "latency": 0, "downloadThroughput": -1}
+    cdp.send("Network.emulateNetworkConditions", {**throttled, "uploadThroughput": 16 * 2**20})
+    page.locator(".uppy-Dashboard-input").first.set_input_files(str(path))
+    page.get_by_role("button", name=re.compile("Upload 1 file")).click()
+    _wait(page, lambda: len(stored) >= 2)
+    _wait(page, lambda: page.evaluate(BLOB_KEPT) == 1)  # GoldenRetriever has the file's bytes
+    stored_before = list(stored)
+    assert page.evaluate("() => !window.uppy.getFiles()[0].progress.uploadComplete")
+    page.reload()
+    cdp.send("Network.emulateNetworkConditions", {**throttled, "uploadThroughput": -1})
+    page.wait_for_function(  # restored: the file and its bytes, its upload started
+        "() => window.uppy && window.uppy.getFiles().length === 1"
+        " && window.uppy.getFiles()[0].data && window.uppy.getFiles()[0].s3Multipart"
+    )
+    before = len(sent)
+    with page.expect_response(
+        lambda r: r.request.method == "GET" and bool(LIST_PARTS_URL.search(r.url))
+    ) as listing:
+        page.get_by_role("button", name=re.compile("Upload 1 file")).click()
+    listed = sorted(part["PartNumber"] for part in listing.value.json())
+    message = page.get_by_text(f"Uploaded {path.name} directly (SHA-256 {digest}).")
+    expect(message).to_be_visible(timeout=120_000)  # the page reloaded: the upload is done
+    expect(page.locator("#files tr", has_text=path.name)).to_contain_text("64.0 MB")
+    sent_after = sent[before:]
+    page.close()
+    return Resumed(stored_before, listed, sent_after)
+
+
+@pytest.mark.parametrize("where", ["local_demo", "seaweed_demo"])
+def test_uppy_resumes_after_a_page_reload(
+    where: str,
+    request: pytest.FixtureRequest,
+    context: BrowserContext,
+    source: tuple[Path, str],
+    demo_module: ModuleType,
+) -> None:
+    """GoldenRetriever (the demo's page uses it) restores the file after a reload; resumed, the
+    upload sends only the parts the endpoint does not list, each once."""
+    demo: Demo = request.getfixturevalue(where)
+    path, digest = source
+    resumed = upload_reloaded_with_uppy(context, demo, path, digest)
+    print(f"{where}: {resumed}")
+    assert len(resumed.stored_before) >= 2
+    assert set(resumed.stored_before) <= set(resumed.listed)  # kept, and listed
+    missing = sorted(set(range(1, SIZE // PART + 1)) - set(resumed.listed))
+    assert missing  # the reload came before the end: something was left to send
+    assert sorted(resumed.sent_after) == missing  # the others, each once, and no stored one
     assert stored_sha256(demo, demo_module, path.name) == digest
     if demo.backend == "local":  # the parts kept by the application are gone
         leftovers = Path(demo.app.config["FS_ROOT"]) / "files" / ".fs-tmp-uploads"
