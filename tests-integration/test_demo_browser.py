@@ -312,9 +312,10 @@ def _wait(page: Page, condition: Callable[[], object], timeout: float = 60.0) ->
 def upload_reloaded_with_uppy(
     context: BrowserContext, demo: Demo, path: Path, digest: str
 ) -> Resumed:
-    """Upload ``path`` with the demo's Uppy, throttled (16 MB/s) until at least two parts are
-    stored, then reload the page, as a person would, and resume it with the Dashboard's upload
-    button, unthrottled; wait for the page to list the file."""
+    """Upload ``path`` with the demo's Uppy, throttled (4 MB/s, so that keeping the file in
+    IndexedDB ends long before the upload) until at least two parts are stored, then reload
+    the page, as a person would, and resume it with the Dashboard's upload button,
+    unthrottled; wait for the page to list the file."""
     page: Page = context.new_page()
     sent: list[int] = []
     stored: list[int] = []
@@ -328,7 +329,7 @@ def upload_reloaded_with_uppy(
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
     throttled = {"offline": False, "latency": 0, "downloadThroughput": -1}
-    cdp.send("Network.emulateNetworkConditions", {**throttled, "uploadThroughput": 16 * 2**20})
+    cdp.send("Network.emulateNetworkConditions", {**throttled, "uploadThroughput": 4 * 2**20})
     page.locator(".uppy-Dashboard-input").first.set_input_files(str(path))
     page.get_by_role("button", name=re.compile("Upload 1 file")).click()
     _wait(page, lambda: len(stored) >= 2)
