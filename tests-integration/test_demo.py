@@ -210,3 +210,16 @@ def test_a_file_without_a_row_is_listed_nowhere_and_found_by_the_orphans_command
     result = app.test_cli_runner().invoke(fs_command, args=command)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == ["orphan lost.txt"]
+
+
+def test_a_file_saved_in_a_request_that_does_not_commit_is_removed(
+    demo_module: ModuleType, client: FlaskClient, tmp_path: Path
+) -> None:
+    app = client.application
+    with app.app_context():  # the session is removed at teardown: no commit, a rollback
+        row = demo_module.Upload()
+        demo_module.db_session.add(row)
+        row.file.save(io.BytesIO(b"never committed"), "draft.txt")
+        assert (tmp_path / "files" / "draft.txt").exists()
+    assert _names(demo_module, app) == []
+    assert not (tmp_path / "files" / "draft.txt").exists()
