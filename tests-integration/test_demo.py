@@ -15,7 +15,9 @@ from PIL import Image
 from werkzeug.test import TestResponse
 
 import flask_fs as fs
+from flask_fs import signals
 from flask_fs.cli import fs_command
+from flask_fs.signals import upload_completed
 
 
 def _config(tmp_path: Path, **settings: object) -> dict[str, object]:
@@ -223,3 +225,31 @@ def test_a_file_saved_in_a_request_that_does_not_commit_is_removed(
         assert (tmp_path / "files" / "draft.txt").exists()
     assert _names(demo_module, app) == []
     assert not (tmp_path / "files" / "draft.txt").exists()
+
+
+def test_a_direct_upload_becomes_a_row(demo_module: ModuleType, client: FlaskClient) -> None:
+    """What flask_fs.uploads signals once a direct (Uppy) upload is stored under its name."""
+    app = client.application
+    with app.test_request_context("/"):
+        demo_module.files.write("direct.txt", b"sent by Uppy")
+        upload_completed.send(
+            app, storage=demo_module.files, filename="direct.txt", size=12, sha256="0" * 64
+        )
+    assert _names(demo_module, app) == ["direct.txt"]
+    assert "direct.txt</a>" in client.get("/").get_data(as_text=True)
+
+
+def test_a_direct_upload_becomes_a_row_and_a_non_image_is_refused(
+    demo_module: ModuleType, client: FlaskClient, tmp_path: Path
+) -> None:
+    app = client.application
+    with app.test_request_context():
+        demo_module.files.write("direct.txt", b"sent by Uppy")
+        demo_module.files.write("fake.png", b"#!/bin/sh")
+        for name in ("direct.txt", "fake.png"):
+            signals.upload_completed.send(
+                app, storage=demo_module.files, filename=name, size=9, sha256="0" * 64
+            )
+    assert _names(demo_module, app) == ["direct.txt"]
+    assert not (tmp_path / "files" / "fake.png").exists()
+    assert "direct.txt" in client.get("/").get_data(as_text=True)
