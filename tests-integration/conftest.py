@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 import tempfile
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +24,9 @@ def demo_module() -> ModuleType:
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    # Registered before it runs: SQLAlchemy reads the models' annotations in their module, and
+    # `flask fs orphans flask_fs_demo:Upload.file` imports it by name.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 

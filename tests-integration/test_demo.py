@@ -15,11 +15,20 @@ from PIL import Image
 from werkzeug.test import TestResponse
 
 import flask_fs as fs
+from flask_fs import signals
+from flask_fs.cli import fs_command
+from flask_fs.signals import upload_completed
+
+
+def _config(tmp_path: Path, **settings: object) -> dict[str, object]:
+    """The test settings: files and the gallery's database under ``tmp_path``."""
+    database = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    return {"TESTING": True, "FS_ROOT": str(tmp_path), "DEMO_DATABASE_URL": database, **settings}
 
 
 @pytest.fixture
 def client(demo_module: ModuleType, tmp_path: Path) -> FlaskClient:
-    app: Flask = demo_module.create_app({"TESTING": True, "FS_ROOT": str(tmp_path)})
+    app: Flask = demo_module.create_app(_config(tmp_path))
     return app.test_client()
 
 
@@ -116,9 +125,7 @@ def test_errors_are_shown_on_the_page(client: FlaskClient) -> None:
 
 
 def test_too_large_upload_is_refused(demo_module: ModuleType, tmp_path: Path) -> None:
-    app = demo_module.create_app(
-        {"TESTING": True, "FS_ROOT": str(tmp_path), "MAX_CONTENT_LENGTH": 1024}
-    )
+    app = demo_module.create_app(_config(tmp_path, MAX_CONTENT_LENGTH=1024))
     response = app.test_client().post(
         "/upload", data={"files": [(io.BytesIO(b"x" * 4096), "big.txt")]}, follow_redirects=True
     )
@@ -143,7 +150,7 @@ def test_posts_without_the_session_token_are_refused(client: FlaskClient, tmp_pa
 def test_a_storage_failure_shows_a_generic_page_and_logs_the_details(
     demo_module: ModuleType, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = demo_module.create_app({"TESTING": True, "FS_ROOT": "/proc/flask-fs-demo-cannot-write"})
+    app = demo_module.create_app(_config(tmp_path, FS_ROOT="/proc/flask-fs-demo-cannot-write"))
     client = app.test_client()
     with caplog.at_level(logging.ERROR):
         response = client.post(
@@ -156,3 +163,93 @@ def test_a_storage_failure_shows_a_generic_page_and_logs_the_details(
     assert "notes.txt" not in page
     assert "storage 'files'" not in page
     assert "storage 'files': cannot write 'notes.txt'" in caplog.text
+
+
+def _names(demo_module: ModuleType, app: Flask) -> list[str]:
+    """The file names of the gallery's rows, as the database has them."""
+    with app.app_context(), demo_module.db_session() as session:
+        rows = session.scalars(demo_module.select(demo_module.Upload)).all()
+        return sorted(row.file.filename for row in rows)
+
+
+def test_uploads_are_rows_and_deleting_a_row_removes_its_files(
+    demo_module: ModuleType, client: FlaskClient, tmp_path: Path
+) -> None:
+    _upload(client, (b"hello demo", "notes.txt"), (_png(), "photo.png"))
+    assert _names(demo_module, client.application) == ["notes.txt", "photo.png"]
+    assert (tmp_path / "demo.sqlite3").exists()
+    _delete(client, "photo.png")
+    assert _names(demo_module, client.application) == ["notes.txt"]
+    assert not (tmp_path / "files" / "photo.png").exists()
+    assert not (tmp_path / "thumbnails" / "photo.png").exists()
+
+
+def test_refused_uploads_leave_no_row_and_no_file(
+    demo_module: ModuleType, client: FlaskClient, tmp_path: Path
+) -> None:
+    _upload(client, (b"#!/bin/sh", "cute-cat.png"), (b"#!/bin/sh", "evil.sh"))
+    assert _names(demo_module, client.application) == []
+    assert not list((tmp_path / "files").iterdir())
+
+
+def test_a_file_without_a_row_is_listed_nowhere_and_found_by_the_orphans_command(
+    demo_module: ModuleType, client: FlaskClient
+) -> None:
+    _upload(client, (b"kept", "kept.txt"))
+    app = client.application
+    with app.app_context():
+        demo_module.files.write("lost.txt", b"no row refers to it")
+    assert "lost.txt" not in client.get("/").get_data(as_text=True)
+    command = [
+        "orphans",
+        "flask_fs_demo:Upload.file",
+        "--session",
+        "flask_fs_demo:db_session",
+        "--older-than",
+        "0",
+    ]
+    # `flask fs` is an entry point of flask-fs: what the `flask` command adds to every app.
+    result = app.test_cli_runner().invoke(fs_command, args=command)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["orphan lost.txt"]
+
+
+def test_a_file_saved_in_a_request_that_does_not_commit_is_removed(
+    demo_module: ModuleType, client: FlaskClient, tmp_path: Path
+) -> None:
+    app = client.application
+    with app.app_context():  # the session is removed at teardown: no commit, a rollback
+        row = demo_module.Upload()
+        demo_module.db_session.add(row)
+        row.file.save(io.BytesIO(b"never committed"), "draft.txt")
+        assert (tmp_path / "files" / "draft.txt").exists()
+    assert _names(demo_module, app) == []
+    assert not (tmp_path / "files" / "draft.txt").exists()
+
+
+def test_a_direct_upload_becomes_a_row(demo_module: ModuleType, client: FlaskClient) -> None:
+    """What flask_fs.uploads signals once a direct (Uppy) upload is stored under its name."""
+    app = client.application
+    with app.test_request_context("/"):
+        demo_module.files.write("direct.txt", b"sent by Uppy")
+        upload_completed.send(
+            app, storage=demo_module.files, filename="direct.txt", size=12, sha256="0" * 64
+        )
+    assert _names(demo_module, app) == ["direct.txt"]
+    assert "direct.txt</a>" in client.get("/").get_data(as_text=True)
+
+
+def test_a_direct_upload_becomes_a_row_and_a_non_image_is_refused(
+    demo_module: ModuleType, client: FlaskClient, tmp_path: Path
+) -> None:
+    app = client.application
+    with app.test_request_context():
+        demo_module.files.write("direct.txt", b"sent by Uppy")
+        demo_module.files.write("fake.png", b"#!/bin/sh")
+        for name in ("direct.txt", "fake.png"):
+            signals.upload_completed.send(
+                app, storage=demo_module.files, filename=name, size=9, sha256="0" * 64
+            )
+    assert _names(demo_module, app) == ["direct.txt"]
+    assert not (tmp_path / "files" / "fake.png").exists()
+    assert "direct.txt" in client.get("/").get_data(as_text=True)

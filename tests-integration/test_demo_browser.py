@@ -51,7 +51,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 def demo_url(demo_module: ModuleType, tmp_path: Path) -> Iterator[str]:
-    yield from _serve(demo_module.create_app({"FS_ROOT": str(tmp_path / "fs")}))
+    yield from _serve(demo_module.create_app(_config(tmp_path)))
 
 
 @pytest.fixture
@@ -132,6 +132,12 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return path, hashlib.sha256(data).hexdigest()
 
 
+def _config(tmp_path: Path, **settings: object) -> dict[str, object]:
+    """The demo's files and its gallery's database under ``tmp_path``."""
+    database = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    return {"FS_ROOT": str(tmp_path / "fs"), "DEMO_DATABASE_URL": database, **settings}
+
+
 def _serve(app: Flask) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -142,7 +148,7 @@ def _serve(app: Flask) -> Iterator[str]:
 
 @pytest.fixture
 def local_demo(demo_module: ModuleType, tmp_path: Path) -> Iterator[Demo]:
-    app = demo_module.create_app({"FS_ROOT": str(tmp_path / "fs")})
+    app = demo_module.create_app(_config(tmp_path))
     for url in _serve(app):
         yield Demo(app, url, "local")
 
@@ -152,6 +158,7 @@ def seaweed_demo(demo_module: ModuleType, tmp_path: Path, seaweed_s3: Any) -> It
     app = demo_module.create_app(
         {
             "FS_ROOT": str(tmp_path / "fs"),  # the thumbnails
+            "DEMO_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
             "FILES_FS_BACKEND": "s3",
             "FILES_FS_ENDPOINT": seaweed_s3.endpoint,
             "FILES_FS_ACCESS_KEY": seaweed_s3.access_key,
@@ -384,7 +391,7 @@ def test_uppy_resumes_after_a_page_reload(
 def test_without_uppy_the_demo_says_so_and_keeps_its_upload(
     demo_module: ModuleType, tmp_path: Path
 ) -> None:
-    app = demo_module.create_app({"FS_ROOT": str(tmp_path / "fs"), "UPPY_DOWNLOAD": False})
+    app = demo_module.create_app(_config(tmp_path, UPPY_DOWNLOAD=False))
     page = app.test_client().get("/").get_data(as_text=True)
     assert "Uppy is unavailable" in page
     assert 'id="picker"' in page
@@ -396,9 +403,7 @@ def test_offline_the_demo_says_uppy_is_unavailable(
     demo_module: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(demo_module.uppy_assets, "TARBALL", "http://127.0.0.1:9/uppy.tgz")
-    app = demo_module.create_app(
-        {"FS_ROOT": str(tmp_path / "fs"), "UPPY_CACHE": str(tmp_path / "cache")}
-    )
+    app = demo_module.create_app(_config(tmp_path, UPPY_CACHE=str(tmp_path / "cache")))
     assert "Uppy is unavailable" in app.test_client().get("/").get_data(as_text=True)
 
 

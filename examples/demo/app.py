@@ -1,7 +1,11 @@
 """The flask-fs demo: upload, see, download and delete files on the local backend.
 
-Images get a thumbnail (fs-images) in a second storage and appear in a gallery; other files are
-listed with their size, type and date. Downloads are served by flask-fs (Range, ETag).
+Every file is a row of the ``Upload`` model (SQLAlchemy, with fs-sqlalchemy's ``FileField``),
+in SQLite at ``instance/demo.sqlite3`` unless ``DEMO_DATABASE_URL`` is set: the page lists the
+rows, deleting a row and committing removes its file. Images get a thumbnail (fs-images) in a
+second storage and appear in a gallery; other files are listed with their size, type and date.
+Downloads are served by flask-fs (Range, ETag). ``flask --app examples/demo/app.py fs orphans
+app:Upload.file --session app:db_session`` lists the stored files no row refers to.
 
 Run it with ``hatch run demo`` and open http://127.0.0.1:5000. Files go to ``instance/fs/``
 next to this file unless ``FS_ROOT`` is set; any flask-fs setting can be given as an
@@ -18,12 +22,14 @@ import hmac
 import secrets
 import sys
 from dataclasses import asdict
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from flask import (
     Flask,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -32,13 +38,23 @@ from flask import (
     session,
     url_for,
 )
+from sqlalchemy import DateTime, Engine, create_engine, select
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    scoped_session,
+    sessionmaker,
+)
 from werkzeug.wrappers import Response
 
 import flask_fs as fs
-from flask_fs.errors import FileExists, FileNotFound, FSError, InvalidFilename, UploadNotAllowed
+from flask_fs.errors import FileExists, FSError, InvalidFilename, UploadNotAllowed
 from flask_fs.images import ImageError, make_thumbnail
 from flask_fs.names import extension_of
 from flask_fs.signals import upload_completed
+from flask_fs.sqlalchemy import FileField, FileReference
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # the demo is a folder of scripts, not a package
@@ -54,6 +70,39 @@ thumbnails = fs.Storage("thumbnails", fs.IMAGES, overwrite=True)
 THUMBNAIL_SIZE = 240
 #: Images that get a thumbnail (SVG is served as an attachment, never drawn inline).
 RASTER = {"jpg", "jpe", "jpeg", "png", "gif", "webp", "bmp"}
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Upload(Base):
+    """One uploaded file: the row refers to it (fs-sqlalchemy), the bytes are in ``files``."""
+
+    __tablename__ = "upload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uploaded: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(timezone.utc)
+    )
+    file: Mapped[FileReference] = mapped_column(FileField(fs=files), nullable=True)
+
+
+class AppSession(Session):
+    """A session on the current app's database (the engine :func:`create_app` made)."""
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Engine:
+        return current_app.extensions["demo_database"]  # type: ignore[no-any-return]
+
+
+#: The session of the current thread, removed at the end of each request (a request that did not
+#: commit is rolled back).
+db_session = scoped_session(sessionmaker(class_=AppSession))
+
+
+def add_upload(name: str) -> None:
+    """Record a file already stored under ``name`` as a new row (committed by the caller)."""
+    db_session.add(Upload(file=name))
 
 
 def csrf_token() -> str:
@@ -111,6 +160,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env()
     app.config.update(config or {})
     fs.init_app(app, files, thumbnails)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    url = app.config.get("DEMO_DATABASE_URL") or f"sqlite:///{app.instance_path}/demo.sqlite3"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    app.extensions["demo_database"] = engine
+    app.teardown_appcontext(lambda _: db_session.remove())
     app.before_request(check_csrf)
     app.jinja_env.globals["csrf_token"] = csrf_token
     uppy = None
@@ -135,13 +190,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             except ImageError:
                 flash(f"{filename}: this is not an image that can be shown.", "error")
                 return
+        if storage is files:
+            add_upload(filename)
+            db_session.commit()
         flash(f"Uploaded {filename} directly (SHA-256 {sha256}).", "success")
 
     @app.get("/")
     def index() -> str:
         images, others = [], []
         previews = set(thumbnails.list_files())
-        for info in files.list_files(details=True):  # sizes and dates from the listing
+        details = {info.name: info for info in files.list_files(details=True)}  # sizes, types
+        for row in db_session.scalars(select(Upload).order_by(Upload.file.filename)):
+            info = details.get(row.file.filename or "")
+            if info is None:
+                continue  # a row whose file is gone (removed outside the demo)
             name = info.name
             entry = {**asdict(info), "url": files.url(name)}
             if extension_of(name) in RASTER and name in previews:
@@ -167,6 +229,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 name = files.save(upload)
                 if extension_of(name) in RASTER:
                     make_preview(name)
+                add_upload(name)
+                db_session.commit()
             except ImageError:
                 flash(f"{upload.filename}: this is not an image that can be shown.", "error")
             except UploadNotAllowed:
@@ -183,10 +247,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.post("/delete/<path:name>")
     def delete(name: str) -> Response:
-        try:
-            files.delete(name)
-        except (FileNotFound, InvalidFilename):
+        row = db_session.scalars(select(Upload).where(Upload.file.filename == name)).first()
+        if row is None:
             abort(404)
+        db_session.delete(row)
+        db_session.commit()  # fs-sqlalchemy removes the row's file after the commit
         if thumbnails.exists(name):
             thumbnails.delete(name)
         flash(f"Deleted {name}.", "success")
