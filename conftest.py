@@ -135,9 +135,16 @@ def s3_server(request: pytest.FixtureRequest) -> S3Server:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run every test that takes ``s3_server`` once per S3 server."""
+    """Run every test that takes ``s3_server`` once per S3 server: those its ``s3_servers``
+    mark names (``only``; ``without``), so that a case that cannot apply to a server is never
+    generated for it, rather than skipped."""
     if "s3_server" in metafunc.fixturenames:
-        metafunc.parametrize("s3_server", s3_server_names(), indirect=True, scope="session")
+        names = s3_server_names()
+        mark = metafunc.definition.get_closest_marker("s3_servers")
+        if mark is not None:
+            only, without = mark.kwargs.get("only"), set(mark.kwargs.get("without", ()))
+            names = [n for n in names if (only is None or n in only) and n not in without]
+        metafunc.parametrize("s3_server", names, indirect=True, scope="session")
 
 
 def _local_s3(request: pytest.FixtureRequest, name: str) -> S3Server:

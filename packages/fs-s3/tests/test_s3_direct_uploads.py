@@ -160,9 +160,8 @@ def test_a_body_is_stored_then_published(
     assert list(storage.list_files()) == ["photos/a.png"]
 
 
+@pytest.mark.s3_servers(without=NO_POST)  # a PUT has no redirect: the browser calls the app
 def test_the_store_redirects_after_a_post(s3_server: Any, uploads: S3Uploads) -> None:
-    if s3_server.name in NO_POST:
-        pytest.skip("a PUT has no redirect: the browser calls the application itself")
     redirect = "http://app.example/uploads/done/TOKEN"
     staging = staging_name()
     form = uploads.sign_upload(
@@ -231,21 +230,26 @@ def test_a_tampered_signature_is_refused(s3_server: Any, uploads: S3Uploads) -> 
     assert not uploads.backend.exists(staging)
 
 
+@pytest.mark.s3_servers(without=NO_POST | UNCHECKED)  # a PUT URL signs its key; moto: no policy
 def test_a_form_stores_under_its_own_key_only(s3_server: Any, uploads: S3Uploads) -> None:
-    if s3_server.name in NO_POST | UNCHECKED:
-        pytest.skip("a PUT URL signs its key; moto checks no policy")
     form = uploads.sign_upload(staging_name(), max_size=MiB, content_type=None, expires=MINUTE)
     other = uploads.backend._key("elsewhere.txt")
     assert send(form, b"x", key=other)[0] == 403
     assert not uploads.backend.exists("elsewhere.txt")
 
 
-@pytest.mark.parametrize("conditional_copy", [False, True], ids=["upload", "copy"])
-def test_publishing_onto_a_taken_name(
-    s3_server: Any, s3_settings: dict[str, Any], conditional_copy: bool
+def test_publishing_onto_a_taken_name(s3_server: Any, s3_settings: dict[str, Any]) -> None:
+    _publish_onto_a_taken_name(s3_server, s3_settings, conditional_copy=False)
+
+
+@pytest.mark.s3_servers(only=CONDITIONAL_COPY)  # the others ignore If-None-Match on CopyObject
+def test_publishing_onto_a_taken_name_by_copy(s3_server: Any, s3_settings: dict[str, Any]) -> None:
+    _publish_onto_a_taken_name(s3_server, s3_settings, conditional_copy=True)
+
+
+def _publish_onto_a_taken_name(
+    s3_server: Any, s3_settings: dict[str, Any], *, conditional_copy: bool
 ) -> None:
-    if conditional_copy and s3_server.name not in CONDITIONAL_COPY:
-        pytest.skip("the server does not honour If-None-Match on CopyObject")
     settings = {
         **s3_settings,
         "POST_UPLOADS": s3_server.name not in NO_POST,
