@@ -18,13 +18,19 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import IO, Any, cast
 from urllib.parse import urlencode
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from flask_fs.backends.direct import StoredPart, StoreUploads, UploadForm
+from flask_fs.backends.direct import (
+    BodyCheck,
+    CheckedReader,
+    StoredPart,
+    StoreUploads,
+    UploadForm,
+)
 from flask_fs.backends.local import LocalBackend
 from flask_fs.errors import FileNotFound
 
@@ -63,16 +69,21 @@ class StagingStore(StoreUploads):
         fields = {"key": staging, "policy": policy, "signature": _sign(policy)}
         return UploadForm("POST", self.backend.server_url() + "/", fields)
 
-    def publish_staged(self, staging: str, filename: str, *, overwrite: bool) -> None:
+    def publish_staged(
+        self, staging: str, filename: str, *, overwrite: bool, check: BodyCheck | None = None
+    ) -> None:
         backend = self.backend
         try:
             with backend.open_read(staging) as body:
-                LocalBackend.save(backend, body, filename, overwrite=overwrite)
+                checked = cast("IO[bytes]", CheckedReader(body, check or BodyCheck()))
+                LocalBackend.save(backend, checked, filename, overwrite=overwrite)
         finally:
             with contextlib.suppress(FileNotFound):
                 backend.delete(staging)
 
-    def start_parts(self, filename: str, *, content_type: str | None) -> str:
+    def start_parts(
+        self, filename: str, *, content_type: str | None, overwrite: bool = False
+    ) -> str:
         upload_id = uuid.uuid4().hex
         self.backend.write(f"{PARTS}/{upload_id}/open", filename.encode())
         return upload_id
@@ -99,13 +110,23 @@ class StagingStore(StoreUploads):
         return sorted(parts, key=lambda part: part.number)
 
     def join_parts(
-        self, filename: str, upload_id: str, parts: Sequence[StoredPart], *, overwrite: bool
+        self,
+        filename: str,
+        upload_id: str,
+        parts: Sequence[StoredPart],
+        *,
+        overwrite: bool,
+        check: BodyCheck | None = None,
     ) -> None:
         self._check_open(upload_id)
+        check = check or BodyCheck()
         try:
             with LocalBackend.open_write(self.backend, filename, overwrite=overwrite) as target:
                 for part in parts:
-                    target.write(self.backend.read(f"{PARTS}/{upload_id}/{part.number:05d}"))
+                    data = self.backend.read(f"{PARTS}/{upload_id}/{part.number:05d}")
+                    check.feed(data)
+                    target.write(data)
+                check.sha256()  # refused: the file is not published
         finally:
             self.abort_parts(filename, upload_id)
 

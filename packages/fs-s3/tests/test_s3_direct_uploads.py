@@ -36,10 +36,17 @@ from botocore.exceptions import ClientError
 import flask_fs as fs
 from flask_fs.backends.direct import STAGING_FOLDER, StoredPart, UploadForm
 from flask_fs.backends.s3 import S3Backend
-from flask_fs.backends.s3_uploads import S3Uploads
-from flask_fs.errors import BackendError, FileExists, FileNotFound, OperationNotSupported
+from flask_fs.backends.s3_uploads import STAGED_SEPARATOR, S3Uploads
+from flask_fs.errors import (
+    BackendError,
+    FileExists,
+    FileNotFound,
+    OperationNotSupported,
+    UploadNotAllowed,
+)
 from flask_fs.testing import temporary_storage
 from flask_fs.testing.faults import FaultProxy
+from flask_fs.testing.uploads import RefusingCheck
 
 MiB = 1024 * 1024
 BUCKET = "flask-fs-tests"  # the bucket fixture's
@@ -402,6 +409,62 @@ def test_joining_onto_a_taken_name_is_refused(
     uploads.join_parts("taken.bin", upload_id, parts, overwrite=True)
     assert storage.read("taken.bin") == b"new"
     assert storage.metadata("taken.bin")["checksum"].endswith(hashlib.sha256(b"new").hexdigest())
+
+
+def staged_objects(storage: fs.Storage) -> list[str]:
+    return list(storage.backend.list_files(STAGING_FOLDER + "/"))
+
+
+def test_an_overwriting_upload_in_parts_is_checked_before_it_replaces_the_file(
+    storage: fs.Storage, uploads: S3Uploads, s3: Any
+) -> None:
+    storage.write("kept.bin", b"old")
+    upload_id = uploads.start_parts("kept.bin", content_type=None, overwrite=True)
+    assert STAGED_SEPARATOR in upload_id  # assembled aside
+    send_part(uploads, "kept.bin", upload_id, 1, b"refused")
+    parts = uploads.stored_parts("kept.bin", upload_id)
+    assert [part.size for part in parts] == [7]
+    with pytest.raises(UploadNotAllowed):
+        uploads.join_parts("kept.bin", upload_id, parts, overwrite=True, check=RefusingCheck())
+    assert storage.read("kept.bin") == b"old"
+    assert uploads_in_progress(s3, storage) == []
+    assert staged_objects(storage) == []
+
+    upload_id = uploads.start_parts("kept.bin", content_type=None, overwrite=True)
+    send_part(uploads, "kept.bin", upload_id, 1, b"accepted")
+    parts = uploads.stored_parts("kept.bin", upload_id)
+    uploads.join_parts("kept.bin", upload_id, parts, overwrite=True)
+    assert storage.read("kept.bin") == b"accepted"
+    digest = hashlib.sha256(b"accepted").hexdigest()
+    assert storage.metadata("kept.bin")["checksum"] == f"sha256:{digest}"
+    assert uploads_in_progress(s3, storage) == []
+    assert staged_objects(storage) == []
+
+
+def test_an_aborted_overwriting_upload_in_parts_leaves_nothing(
+    storage: fs.Storage, uploads: S3Uploads, s3: Any
+) -> None:
+    upload_id = uploads.start_parts("aside.bin", content_type=None, overwrite=True)
+    send_part(uploads, "aside.bin", upload_id, 1, b"part")
+    uploads.abort_parts("aside.bin", upload_id)
+    assert uploads_in_progress(s3, storage) == []
+    with pytest.raises(FileNotFound):
+        uploads.stored_parts("aside.bin", upload_id)
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_a_refused_staged_body_is_never_published(
+    storage: fs.Storage, uploads: S3Uploads, overwrite: bool
+) -> None:
+    if overwrite:
+        storage.write("body.txt", b"old")
+    staging = stage(uploads, b"refused body")
+    with pytest.raises(UploadNotAllowed):
+        uploads.publish_staged(staging, "body.txt", overwrite=overwrite, check=RefusingCheck())
+    assert storage.exists("body.txt") is overwrite
+    if overwrite:
+        assert storage.read("body.txt") == b"old"
+    assert staged_objects(storage) == []
 
 
 def test_racing_joins_have_one_winner(storage: fs.Storage, uploads: S3Uploads, s3: Any) -> None:

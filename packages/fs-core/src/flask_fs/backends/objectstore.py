@@ -87,7 +87,7 @@ from ..streams import sha256_hex
 from ..transfers import HashingReader, PipeUpload, RangedReader, claim_name, read_ahead
 from . import BaseBackend, FileInfo, Metadata
 from .checksum_memo import ChecksumMemo
-from .direct import STAGING_FOLDER
+from .direct import STAGING_FOLDER, BodyCheck, is_record
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
@@ -433,8 +433,15 @@ class ObjectStoreBackend(BaseBackend):
         if stored:
             self._memo.put(filename, version, stored)
             return stored
+        return self.read_checksum(filename, info)
+
+    def read_checksum(self, filename: str, info: ObjectInfo, check: BodyCheck | None = None) -> str:
+        """Read the version ``info`` describes (through ``check``, which may refuse it) and
+        remember its SHA-256 with that version's ETag."""
         with ObjectReader(self, filename, info.size, info.etag) as reader:
-            digest = sha256_hex(cast("IO[bytes]", reader))
+            stream = cast("IO[bytes]", reader)
+            digest = sha256_hex(stream) if check is None else check.read(stream)
+        version = info.version
         self._memo.put(filename, version, digest)
         remembered = {CHECKSUM_KEY: digest, CHECKSUM_ETAG_KEY: version}
         with contextlib.suppress(BackendError), self.errors(filename):
@@ -648,7 +655,7 @@ class ObjectStoreBackend(BaseBackend):
 
     def sweep(self, older_than: float, remove: bool = True) -> Iterator[str]:
         """The adapter's leftovers (:meth:`find_leftovers`), then the bodies of direct uploads
-        staged before the cutoff and never published."""
+        staged before the cutoff and never published, and older records of completed ones."""
         cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
         with self.errors():
             for leftover in list(self.find_leftovers(cutoff)):
@@ -660,7 +667,8 @@ class ObjectStoreBackend(BaseBackend):
                     continue
                 if remove:
                     self.delete_object(name, info)
-                yield f"staged upload {name!r} of {info.modified:%Y-%m-%d %H:%M:%S %Z}"
+                kind = "record of completed upload" if is_record(name) else "staged upload"
+                yield f"{kind} {name!r} of {info.modified:%Y-%m-%d %H:%M:%S %Z}"
 
 
 def _application_signs() -> bool:

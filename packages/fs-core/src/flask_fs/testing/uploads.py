@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -27,8 +27,8 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from flask_fs import Storage
-from flask_fs.backends.direct import STAGING_FOLDER
-from flask_fs.errors import FileExists
+from flask_fs.backends.direct import STAGING_FOLDER, BodyCheck, is_record
+from flask_fs.errors import FileExists, UploadNotAllowed
 from flask_fs.signals import upload_completed
 from flask_fs.uploads.tickets import Ticket
 
@@ -111,15 +111,21 @@ def send_body(target: Mapping[str, Any], data: bytes, content_type: str = "") ->
 
 @dataclass
 class UploadsApp:
-    """An application serving direct uploads over HTTP, with two storages of the backend under
-    test: ``storage`` (an authorizer that keeps names, refuses ``secret*``, puts ``mine*``
-    under ``users/7/``) and ``closed`` (no authorizer)."""
+    """An application serving direct uploads over HTTP, with three storages of the backend
+    under test: ``storage`` (an authorizer that keeps names, refuses ``secret*``, puts
+    ``mine*`` under ``users/7/``), ``closed`` (no authorizer) and ``replacing`` (as
+    ``storage``, overwriting); :meth:`on` gives the harness of another one."""
 
     app: Flask
     base: str
     storage: Storage
     closed: Storage
+    replacing: Storage
     completed: list[dict[str, Any]] = field(default_factory=list)
+
+    def on(self, storage: Storage) -> UploadsApp:
+        """This harness, uploading to ``storage`` (the same signals recorded)."""
+        return replace(self, storage=storage)
 
     def endpoint(self, storage: Storage | None = None) -> str:
         """The URL Uppy's ``endpoint`` option takes for ``storage``."""
@@ -160,9 +166,25 @@ class UploadsApp:
         return fetch("POST", self.multipart_url(upload, "/complete"), json_body={"parts": given})
 
     def staged(self) -> list[str]:
-        """Whatever waits under ``STAGING_FOLDER`` in the storage."""
+        """Whatever waits under ``STAGING_FOLDER`` in the storage, but completion records."""
         with self.app.app_context():
-            return list(self.storage.backend.list_files(STAGING_FOLDER + "/"))
+            listed = self.storage.backend.list_files(STAGING_FOLDER + "/")
+            return [name for name in listed if not is_record(name)]
+
+    def records(self) -> list[str]:
+        """The completion records under ``STAGING_FOLDER``."""
+        with self.app.app_context():
+            listed = self.storage.backend.list_files(STAGING_FOLDER + "/")
+            return [name for name in listed if is_record(name)]
+
+
+class RefusingCheck(BodyCheck):
+    """A :class:`~flask_fs.backends.direct.BodyCheck` that reads the whole body, then refuses
+    it: what a :class:`~flask_fs.backends.direct.StoreUploads` must never publish over a file."""
+
+    def sha256(self) -> str:
+        super().sha256()
+        raise UploadNotAllowed("refused by RefusingCheck")
 
 
 def _tamper(token: str) -> str:
@@ -205,7 +227,10 @@ class DirectUploadTests(ConformanceFixtures):
         storage = self._make_storage(fs_app, "uploads")
         storage.authorize_uploads(_authorize)
         closed = self._make_storage(fs_app, "closed")
-        harness = UploadsApp(fs_app, f"http://127.0.0.1:{server.server_port}", storage, closed)
+        replacing = self._make_storage(fs_app, "replacing", overwrite=True)
+        replacing.authorize_uploads(_authorize)
+        base = f"http://127.0.0.1:{server.server_port}"
+        harness = UploadsApp(fs_app, base, storage, closed, replacing)
 
         def record(sender: Flask, **kwargs: Any) -> None:
             harness.completed.append({**kwargs, "storage": kwargs["storage"].name})
@@ -220,15 +245,17 @@ class DirectUploadTests(ConformanceFixtures):
             thread.join()
             upload_completed.disconnect(record, fs_app)
             with fs_app.app_context():
-                for each in (storage, closed):
+                for each in (storage, closed, replacing):
                     each.sweep(0)
                     _empty(each)
 
     def _leftovers(self, uploads: UploadsApp) -> list[str]:
-        """What ``sweep`` would find of any age (uploads in parts, staged bodies, parts)."""
+        """What ``sweep`` would find of any age (uploads in parts, staged bodies, parts), but
+        the records of completed uploads."""
         time.sleep(1.1)  # some stores round an upload's date up to the next second
         with uploads.app.app_context():
-            return uploads.storage.sweep(0, remove=False)
+            found = uploads.storage.sweep(0, remove=False)
+        return [line for line in found if not line.startswith("record of completed upload")]
 
     # -- one body --------------------------------------------------------------------------
 
@@ -475,15 +502,105 @@ class DirectUploadTests(ConformanceFixtures):
 
     def test_a_body_is_completed_once(self, uploads: UploadsApp) -> None:
         target = uploads.params("once.txt", "text/plain").json()
-        assert send_body(target, b"once", "text/plain").status == 200
-        if target.get("complete"):
+        done = send_body(target, b"once", "text/plain")
+        assert done.status == 200, done.body
+        if target.get("complete"):  # completed again (a lost reply): the same answer
             again = fetch("POST", target["complete"])
-        else:
+            assert again.status == 200, again.body
+            assert again.json() == done.json()
+        else:  # the body sent again: refused, the name is taken
             again = fetch("PUT", target["url"], b"twice", target["headers"])
-        assert 400 <= again.status < 500, again.body
+            assert 400 <= again.status < 500, again.body
         with uploads.app.app_context():
             assert uploads.storage.read("once.txt") == b"once"
         assert len(uploads.completed) == 1
+
+    def test_parts_completed_again_answer_the_same_and_are_announced_once(
+        self, uploads: UploadsApp
+    ) -> None:
+        upload = uploads.start("again.txt", "text/plain")
+        etag = uploads.put_part(upload, 1, b"completed twice")
+        done = uploads.complete(upload, [(1, etag)])
+        assert done.status == 200, done.body
+        again = uploads.complete(upload, [(1, etag)])  # a retry after a lost reply
+        assert again.status == 200, again.body
+        assert again.json() == done.json()
+        assert [c["filename"] for c in uploads.completed] == ["again.txt"]
+        assert len(uploads.records()) == 1
+        time.sleep(1.1)  # some stores round an object's date up to the next second
+        with uploads.app.app_context():
+            assert uploads.storage.read("again.txt") == b"completed twice"
+            swept = uploads.storage.sweep(0)
+        assert any(line.startswith("record of completed upload") for line in swept)
+        assert uploads.records() == []
+
+    def test_completions_racing_for_one_upload_announce_it_once(self, uploads: UploadsApp) -> None:
+        upload = uploads.start("racing.txt", "text/plain")
+        etag = uploads.put_part(upload, 1, b"raced\n" * 1000)
+        answers: list[Answer] = []
+        threads = [
+            threading.Thread(target=lambda: answers.append(uploads.complete(upload, [(1, etag)])))
+            for _ in range(3)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert 200 in [a.status for a in answers], [a.body for a in answers]
+        assert all(a.status < 500 for a in answers), [a.body for a in answers]
+        assert [c["filename"] for c in uploads.completed] == ["racing.txt"]
+        with uploads.app.app_context():
+            assert uploads.storage.read("racing.txt") == b"raced\n" * 1000
+        assert uploads.staged() == []
+
+    # -- overwriting storages ----------------------------------------------------------------
+
+    def test_an_overwriting_storage_takes_a_new_version_on_either_path(
+        self, uploads: UploadsApp
+    ) -> None:
+        replacing = uploads.on(uploads.replacing)
+        with uploads.app.app_context():
+            uploads.replacing.write("notes.txt", b"old notes")
+            uploads.replacing.write("parts.txt", b"old parts")
+        target = replacing.params("notes.txt", "text/plain").json()
+        assert send_body(target, b"new notes", "text/plain").status == 200
+        upload = replacing.start("parts.txt", "text/plain")
+        etag = replacing.put_part(upload, 1, b"new parts")
+        done = replacing.complete(upload, [(1, etag)])
+        assert done.status == 200, done.body
+        assert done.json()["sha256"] == hashlib.sha256(b"new parts").hexdigest()
+        with uploads.app.app_context():
+            assert uploads.replacing.read("notes.txt") == b"new notes"
+            assert uploads.replacing.read("parts.txt") == b"new parts"
+            checksum = uploads.replacing.metadata("parts.txt")["checksum"]
+        assert checksum == "sha256:" + hashlib.sha256(b"new parts").hexdigest()
+        assert replacing.staged() == []
+        assert self._leftovers(replacing) == []
+
+    def test_a_refused_upload_never_replaces_the_file_it_would_overwrite(
+        self, uploads: UploadsApp
+    ) -> None:
+        replacing = uploads.on(uploads.replacing)
+        png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 600
+        with uploads.app.app_context():
+            for name in ("body.png", "parts.png", "sized.txt"):
+                uploads.replacing.write(name, png if name.endswith(".png") else b"kept")
+        target = replacing.params("body.png", "image/png").json()
+        assert send_body(target, b"<html>" * 200, "image/png").status == 415
+        upload = replacing.start("parts.png", "image/png")
+        etag = replacing.put_part(upload, 1, b"<html>" * 200)
+        assert replacing.complete(upload, [(1, etag)]).status == 415
+        upload = replacing.start("sized.txt", "text/plain", size=100)
+        etag = replacing.put_part(upload, 1, b"not the size declared")
+        assert replacing.complete(upload, [(1, etag)]).status == 400
+        assert fetch("DELETE", replacing.multipart_url(upload)).status == 200  # else resumable
+        with uploads.app.app_context():
+            assert uploads.replacing.read("body.png") == png
+            assert uploads.replacing.read("parts.png") == png
+            assert uploads.replacing.read("sized.txt") == b"kept"
+        assert uploads.completed == []
+        assert replacing.staged() == []
+        assert self._leftovers(replacing) == []
 
     def test_names_with_accents_spaces_and_folders(
         self, uploads: UploadsApp, fs_part_size: int

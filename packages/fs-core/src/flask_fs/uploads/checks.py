@@ -3,20 +3,17 @@ came: at most ``max_size`` bytes, exactly the declared size when one was declare
 bytes of the type signed (and of the type the name says: :mod:`flask_fs.sniffing`).
 
 :class:`Receiving` runs them on the bytes as they pass, counting and hashing on the way, so that
-a body received by the application is refused before it is published, and a file the store
-assembled is read once to be checked (and removed when it fails).
+a body is refused before it is published: as the application receives it, or as the backend
+reads what the store holds (:class:`~flask_fs.backends.direct.BodyCheck`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from typing import IO
 
-from ..backends import BaseBackend
+from ..backends.direct import BodyCheck
 from ..errors import UploadNotAllowed
 from ..sniffing import SNIFF_BYTES, matches, matches_name
-from ..streams import CHUNK_SIZE
 from .tickets import Ticket
 
 
@@ -38,15 +35,16 @@ class Completed:
     sha256: str
 
 
-class Receiving:
+class Receiving(BodyCheck):
     """Bytes of an upload as they pass: counted (refused beyond ``limit``), hashed, and, with a
-    ``ticket``, their first bytes checked against its type and name."""
+    ``ticket``, their first bytes checked against its type and name. :meth:`finish` (or
+    :meth:`sha256`) may be asked again: the verdict does not change."""
 
     def __init__(self, limit: int, ticket: Ticket | None = None) -> None:
+        super().__init__()
         self.limit = limit
         self.ticket = ticket
         self.size = 0
-        self.digest = hashlib.sha256()
         self._head = b""
         self._type_checked = ticket is None
 
@@ -85,27 +83,9 @@ class Receiving:
                 "says",
             )
 
-    def pump(self, source: IO[bytes], target: IO[bytes] | None = None) -> None:
-        """Read ``source`` to its end a chunk at a time, each checked, then written to
-        ``target`` (when given)."""
-        read = getattr(source, "read1", source.read)
-        while chunk := read(CHUNK_SIZE):
-            self.feed(chunk)
-            if target is not None:
-                target.write(chunk)
+    def sha256(self) -> str:
+        """The SHA-256 of :meth:`finish`: what a backend asks before publishing the body."""
+        return self.finish().sha256
 
 
-def check_stored(backend: BaseBackend, ticket: Ticket) -> Completed:
-    """Check the file a store assembled under the ticket's name, reading it once; a file that
-    fails is deleted before the refusal is raised."""
-    receiving = Receiving(ticket.max_size, ticket)
-    try:
-        with backend.open_read(ticket.filename) as stream:
-            receiving.pump(stream)
-        return receiving.finish()
-    except UploadRefused:
-        backend.delete(ticket.filename)
-        raise
-
-
-__all__ = ["Completed", "Receiving", "UploadRefused", "check_stored"]
+__all__ = ["Completed", "Receiving", "UploadRefused"]

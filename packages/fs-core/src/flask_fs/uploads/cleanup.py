@@ -1,5 +1,6 @@
 """Sweeping abandoned direct uploads: what waits under ``STAGING_FOLDER`` (bodies sent to a
-store and never completed, parts the application keeps), through the backend's own listing."""
+store and never completed, parts the application keeps), through the backend's own listing;
+and the records of completed ones (:mod:`flask_fs.uploads.records`) once old."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 from collections.abc import Iterator
 
 from ..backends import BaseBackend, FileInfo
-from ..backends.direct import STAGING_FOLDER
+from ..backends.direct import STAGING_FOLDER, is_record
 from ..errors import FileNotFound
 
 
@@ -28,6 +29,9 @@ def sweep_staging(backend: BaseBackend, older_than: float, remove: bool = True) 
             for entry in entries:
                 with contextlib.suppress(FileNotFound):
                     backend.delete(entry.name)
+        if is_record(entries[0].name):
+            yield f"record of completed upload {upload!r}"
+            continue
         size = sum(entry.size for entry in entries)
         yield f"abandoned upload {upload!r} ({len(entries)} part(s), {size} bytes)"
 

@@ -1,12 +1,15 @@
 """Completing direct uploads on every path, and telling the application.
 
-- a body sent to the store (S3, Swift): the staged body gets its name
-  (:meth:`~flask_fs.backends.direct.StoreUploads.publish_staged`), then is checked;
+- a body sent to the store (S3, Swift): the staged body is read through the checks, then gets
+  its name (:meth:`~flask_fs.backends.direct.StoreUploads.publish_staged`);
 - parts: the parts given are checked against the parts stored (numbers, ETags, total size),
-  joined by the store or by the application (:mod:`flask_fs.uploads.appside`), then checked.
+  then joined through the checks, by the store or by the application
+  (:mod:`flask_fs.uploads.appside`).
 
-A file that fails its checks is removed and the refusal raised; one that passes is announced
-with the :data:`~flask_fs.signals.upload_completed` signal.
+A file that fails its checks is never published over another (a create-only one may be, for
+an instant, then is removed), and the refusal is raised; one that passes is recorded
+(:mod:`flask_fs.uploads.records`) and announced once with the
+:data:`~flask_fs.signals.upload_completed` signal. Completing it again answers the same.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from flask import current_app
 from ..backends.direct import StoredPart, UploadForm
 from ..errors import FileNotFound
 from ..signals import upload_completed
-from . import appside
-from .checks import Completed, UploadRefused, check_stored
+from . import appside, records
+from .checks import Completed, Receiving, UploadRefused
 from .tickets import Ticket
 
 if TYPE_CHECKING:
@@ -45,13 +48,40 @@ def announce(storage: Storage, completed: Completed) -> Completed:
 
 
 def complete_staged(storage: Storage, ticket: Ticket) -> Completed:
-    """Name and check a body the browser sent to the store (``FileNotFound``: nothing staged,
-    or already completed; ``FileExists``: the name is taken)."""
+    """Check and name a body the browser sent to the store (``FileNotFound``: nothing staged;
+    ``FileExists``: the name is taken). Completed before, the same answer."""
+    with records.completing(storage.backend, ticket):
+        return _complete_staged(storage, ticket)
+
+
+def _complete_staged(storage: Storage, ticket: Ticket) -> Completed:
     uploads = storage.backend.direct_uploads()
-    if uploads is None or ticket.staging is None:
+    if uploads is None or ticket.staging is None or ticket.upload_id is not None:
         raise FileNotFound(f"no staged upload to complete for {ticket.filename!r}")
-    uploads.publish_staged(ticket.staging, ticket.filename, overwrite=storage.overwrite)
-    return announce(storage, check_stored(storage.backend, ticket))
+    receiving = Receiving(ticket.max_size, ticket)
+    try:
+        uploads.publish_staged(
+            ticket.staging, ticket.filename, overwrite=storage.overwrite, check=receiving
+        )
+    except FileNotFound as error:
+        return _completed_before(storage, ticket, error)
+    return _record(storage, ticket, receiving.finish())
+
+
+def _completed_before(storage: Storage, ticket: Ticket, error: Exception) -> Completed:
+    """The answer of an earlier completion of the ticket's upload; else ``error`` (an unknown
+    upload, parts not as stored) is raised."""
+    completed = records.recorded(storage.backend, ticket)
+    if completed is None:
+        raise error
+    return completed
+
+
+def _record(storage: Storage, ticket: Ticket, completed: Completed) -> Completed:
+    """Record ``completed`` and announce it, unless another completion of it did."""
+    if records.record(storage.backend, ticket, completed):
+        announce(storage, completed)
+    return completed
 
 
 #: How long a store's URL for one part stays valid (the ticket's own expiry if sooner): a part
@@ -86,21 +116,40 @@ def list_parts(storage: Storage, ticket: Ticket) -> list[StoredPart]:
 def complete_parts(storage: Storage, ticket: Ticket, given: Any) -> Completed:
     """Join the parts ``given`` (Uppy's ``[{"PartNumber": n, "ETag": e}, ...]``) into the
     ticket's file and check it. Parts larger together than the ticket's ``max_size`` are
-    refused and removed (the store took them: it cannot bound a part's size)."""
+    refused and removed (the store took them: it cannot bound a part's size). Completed
+    before, the same answer."""
+    with records.completing(storage.backend, ticket):
+        return _complete_parts(storage, ticket, given)
+
+
+def _complete_parts(storage: Storage, ticket: Ticket, given: Any) -> Completed:
     assert ticket.upload_id is not None
     try:
         chosen = choose_parts(list_parts(storage, ticket), given, ticket)
+    except FileNotFound as error:  # the upload is closed
+        return _completed_before(storage, ticket, error)
     except UploadRefused as refused:
         if refused.status == 413:  # the parts can never make a file: nothing is left
             abort_upload(storage, ticket)
-        raise
+            raise
+        return _completed_before(storage, ticket, refused)  # its parts are gone if completed
     uploads = storage.backend.direct_uploads()
-    if uploads is None:
-        completed = appside.join_parts(storage.backend, ticket, chosen, storage.overwrite)
-    else:
-        uploads.join_parts(ticket.filename, ticket.upload_id, chosen, overwrite=storage.overwrite)
-        completed = check_stored(storage.backend, ticket)
-    return announce(storage, completed)
+    try:
+        if uploads is None:
+            completed = appside.join_parts(storage.backend, ticket, chosen, storage.overwrite)
+        else:
+            receiving = Receiving(ticket.max_size, ticket)
+            uploads.join_parts(
+                ticket.filename,
+                ticket.upload_id,
+                chosen,
+                overwrite=storage.overwrite,
+                check=receiving,
+            )
+            completed = receiving.finish()
+    except FileNotFound as error:  # completed meanwhile
+        return _completed_before(storage, ticket, error)
+    return _record(storage, ticket, completed)
 
 
 def abort_upload(storage: Storage, ticket: Ticket) -> None:

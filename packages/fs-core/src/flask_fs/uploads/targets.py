@@ -129,7 +129,9 @@ def start_upload(
     if uploads is None:
         upload_id = new_upload_id()
     else:
-        upload_id = uploads.start_parts(name, content_type=content_type)
+        upload_id = uploads.start_parts(
+            name, content_type=content_type, overwrite=storage.overwrite
+        )
     ticket = new_ticket(
         storage.name,
         name,

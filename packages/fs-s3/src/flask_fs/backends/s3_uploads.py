@@ -24,18 +24,33 @@ from __future__ import annotations
 
 import contextlib
 import math
+import secrets
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
-from flask_fs.backends.direct import StoredPart, StoreUploads, UploadForm
-from flask_fs.backends.objectstore import CHECKSUM_KEY, ObjectReader
-from flask_fs.errors import BackendError, FileExists, FileNotFound, FSError, OperationNotSupported
+from flask_fs.backends.direct import (
+    STAGING_FOLDER,
+    BodyCheck,
+    CheckedReader,
+    StoredPart,
+    StoreUploads,
+    UploadForm,
+)
+from flask_fs.backends.objectstore import CHECKSUM_KEY, ObjectInfo, ObjectReader
+from flask_fs.errors import (
+    FileExists,
+    FileNotFound,
+    FSError,
+    OperationNotSupported,
+    UploadNotAllowed,
+)
 from flask_fs.signing import as_timedelta
-from flask_fs.streams import sha256_hex
 from flask_fs.transfers import claim_name
+
+from .s3 import MAX_SINGLE_COPY
 
 if TYPE_CHECKING:
     from typing import IO
@@ -44,6 +59,8 @@ if TYPE_CHECKING:
 
 #: The largest body S3 takes in one ``POST`` or ``PUT``: more goes in parts.
 MAX_SINGLE_UPLOAD = 5 * 1024**3
+#: Between the staging token and S3's upload id in the id of an overwriting upload in parts.
+STAGED_SEPARATOR = "~"
 
 
 class S3Uploads(StoreUploads):
@@ -97,47 +114,85 @@ class S3Uploads(StoreUploads):
             )
         return UploadForm("POST", post["url"], fields=dict(post["fields"]))
 
-    def publish_staged(self, staging: str, filename: str, *, overwrite: bool) -> None:
+    def publish_staged(
+        self, staging: str, filename: str, *, overwrite: bool, check: BodyCheck | None = None
+    ) -> None:
         backend = self.backend
+        check = check or BodyCheck()
         info = backend.head(staging)  # FileNotFound for an unknown staging name
         try:
             if overwrite or backend.create_only_copy:
-                # One CopyObject (If-None-Match: * when create-only), whose new metadata
-                # carries the SHA-256, read from the staged body first: of that version only
-                # (a form can be sent again until it expires).
-                with ObjectReader(backend, staging, info.size, info.etag) as reader:
-                    digest = sha256_hex(cast("IO[bytes]", reader))
-                args = backend._upload_args(filename, {CHECKSUM_KEY: digest})
-                claim = claim_name(backend.claim_key(filename), filename, backend.name, overwrite)
-                with claim, backend.errors(filename):
-                    backend._client(not overwrite).copy_object(
-                        Bucket=backend.bucket,
-                        Key=backend._key(filename),
-                        CopySource={"Bucket": backend.bucket, "Key": backend._key(staging)},
-                        CopySourceIfMatch=info.etag,
-                        MetadataDirective="REPLACE",
-                        **args,
-                    )
+                self._check_and_copy(staging, info, filename, overwrite, check)
             else:
-                # The pipeline's create-only copy: a create-only upload of the staged body,
-                # hashed on its way (the servers tested disagree on a conditional CopyObject).
-                backend.copy(staging, filename, overwrite=False)
+                # The pipeline's create-only copy: a create-only upload of the staged body
+                # (the servers tested disagree on a conditional CopyObject), read through the
+                # check, whose refusal at the end of the body aborts the upload.
+                backend.refuse_existing(filename)
+                with ObjectReader(backend, staging, info.size, info.etag) as reader:
+                    checked = CheckedReader(cast("IO[bytes]", reader), check)
+                    backend.save(cast("IO[bytes]", checked), filename, overwrite=False)
         finally:
             with contextlib.suppress(FSError), backend.errors(staging):
                 backend.delete_object(staging, info)  # else swept later
 
+    def _check_and_copy(
+        self,
+        staging: str,
+        info: ObjectInfo,
+        filename: str,
+        overwrite: bool,
+        check: BodyCheck,
+    ) -> None:
+        """Read the staged version ``info`` through ``check``, then copy that version (and no
+        other: ``CopySourceIfMatch``) to ``filename`` inside the store, with new metadata that
+        carries its SHA-256; a conditional copy (``If-None-Match: *``) unless ``overwrite``.
+        Beyond one ``CopyObject`` (5 GB), a multipart copy."""
+        backend = self.backend
+        with ObjectReader(backend, staging, info.size, info.etag) as reader:
+            digest = check.read(cast("IO[bytes]", reader))
+        args = backend._upload_args(filename, {CHECKSUM_KEY: digest})
+        source = {"Bucket": backend.bucket, "Key": backend._key(staging)}
+        claim = claim_name(backend.claim_key(filename), filename, backend.name, overwrite)
+        with claim, backend.errors(filename):
+            client = backend._client(not overwrite)
+            if info.size <= MAX_SINGLE_COPY:
+                client.copy_object(
+                    Bucket=backend.bucket,
+                    Key=backend._key(filename),
+                    CopySource=source,
+                    CopySourceIfMatch=info.etag,
+                    MetadataDirective="REPLACE",
+                    **args,
+                )
+            else:
+                client.copy(
+                    source,
+                    backend.bucket,
+                    backend._key(filename),
+                    ExtraArgs={**args, "CopySourceIfMatch": info.etag},
+                    Config=backend.transfer_config,
+                )
+
     # -- in parts ------------------------------------------------------------------------------
 
-    def start_parts(self, filename: str, *, content_type: str | None) -> str:
+    def start_parts(
+        self, filename: str, *, content_type: str | None, overwrite: bool = False
+    ) -> str:
+        """A multipart upload on the file's own key (create-only: completed with
+        ``If-None-Match: *``); to overwrite, on a staging key, which is checked before it is
+        copied over the file (an upload id ``<staging token>~<S3 upload id>``)."""
         backend = self.backend
         args = backend._upload_args(filename, {})
         if content_type:
             args["ContentType"] = content_type
+        token = secrets.token_hex(16) if overwrite else ""
+        name = _staged_parts(token) if token else filename
         with backend.errors(filename):
             answer = backend._client(False).create_multipart_upload(
-                Bucket=backend.bucket, Key=backend._key(filename), **args
+                Bucket=backend.bucket, Key=backend._key(name), **args
             )
-        return cast(str, answer["UploadId"])
+        upload_id = cast(str, answer["UploadId"])
+        return f"{token}{STAGED_SEPARATOR}{upload_id}" if token else upload_id
 
     def sign_part(
         self, filename: str, upload_id: str, number: int, *, expires: timedelta
@@ -145,10 +200,11 @@ class S3Uploads(StoreUploads):
         if not 1 <= number <= self.max_parts:
             raise FSError(f"a part number is 1 to {self.max_parts}, not {number}")
         backend = self.backend
+        name, s3_id = _where(filename, upload_id)
         params = {
             "Bucket": backend.bucket,
-            "Key": backend._key(filename),
-            "UploadId": upload_id,
+            "Key": backend._key(name),
+            "UploadId": s3_id,
             "PartNumber": number,
         }
         with backend.errors(filename):
@@ -159,10 +215,9 @@ class S3Uploads(StoreUploads):
 
     def stored_parts(self, filename: str, upload_id: str) -> list[StoredPart]:
         backend = self.backend
+        name, s3_id = _where(filename, upload_id)
         paginator = backend.client.get_paginator("list_parts")
-        pages = paginator.paginate(
-            Bucket=backend.bucket, Key=backend._key(filename), UploadId=upload_id
-        )
+        pages = paginator.paginate(Bucket=backend.bucket, Key=backend._key(name), UploadId=s3_id)
         with self._errors(filename, upload_id):
             return [
                 StoredPart(int(part["PartNumber"]), int(part["Size"]), part["ETag"])
@@ -171,10 +226,28 @@ class S3Uploads(StoreUploads):
             ]
 
     def join_parts(
-        self, filename: str, upload_id: str, parts: Sequence[StoredPart], *, overwrite: bool
+        self,
+        filename: str,
+        upload_id: str,
+        parts: Sequence[StoredPart],
+        *,
+        overwrite: bool,
+        check: BodyCheck | None = None,
     ) -> None:
         backend = self.backend
+        check = check or BodyCheck()
+        name, s3_id = _where(filename, upload_id)
         listed = [{"PartNumber": part.number, "ETag": part.etag} for part in parts]
+        if name != filename:  # to overwrite: assembled aside, checked, then copied over
+            with self._errors(filename, upload_id):
+                backend.client.complete_multipart_upload(
+                    Bucket=backend.bucket,
+                    Key=backend._key(name),
+                    UploadId=s3_id,
+                    MultipartUpload={"Parts": listed},
+                )
+            self.publish_staged(name, filename, overwrite=True, check=check)
+            return
         try:
             # In-process claim: the servers tested check If-None-Match before they commit.
             claim = claim_name(backend.claim_key(filename), filename, backend.name, overwrite)
@@ -182,16 +255,22 @@ class S3Uploads(StoreUploads):
                 backend._client(not overwrite).complete_multipart_upload(
                     Bucket=backend.bucket,
                     Key=backend._key(filename),
-                    UploadId=upload_id,
+                    UploadId=s3_id,
                     MultipartUpload={"Parts": listed},
                 )
         except FileExists:
             if self._open(filename, upload_id):  # refused: else it was ours, its reply lost
                 self.abort_parts(filename, upload_id)
                 raise
-        # The SHA-256, read once and tagged with the version it belongs to.
-        with contextlib.suppress(BackendError, FileNotFound):
-            backend.checksum(filename, backend.head(filename))
+        # A new name (create-only) is published, then read once through the check: refused,
+        # it is removed; its SHA-256 is remembered with the version it belongs to.
+        info = backend.head(filename)
+        try:
+            backend.read_checksum(filename, info, check)
+        except UploadNotAllowed:
+            with contextlib.suppress(FileNotFound), backend.errors(filename):
+                backend.delete_object(filename, info)
+            raise
 
     def _open(self, filename: str, upload_id: str) -> bool:
         """Whether the upload is still in progress (not completed nor aborted)."""
@@ -203,9 +282,10 @@ class S3Uploads(StoreUploads):
 
     def abort_parts(self, filename: str, upload_id: str) -> None:
         backend = self.backend
+        name, s3_id = _where(filename, upload_id)
         with contextlib.suppress(FileNotFound), self._errors(filename, upload_id):
             backend.client.abort_multipart_upload(
-                Bucket=backend.bucket, Key=backend._key(filename), UploadId=upload_id
+                Bucket=backend.bucket, Key=backend._key(name), UploadId=s3_id
             )
 
     @contextlib.contextmanager
@@ -221,6 +301,19 @@ class S3Uploads(StoreUploads):
                     f"storage {self.backend.name!r}: no upload {upload_id!r} of {filename!r} "
                     "in progress"
                 ) from None
+
+
+def _staged_parts(token: str) -> str:
+    """The staging name the parts of an overwriting upload are assembled under."""
+    return f"{STAGING_FOLDER}/{token}"
+
+
+def _where(filename: str, upload_id: str) -> tuple[str, str]:
+    """The name an upload's parts are assembled under, and its S3 upload id."""
+    token, separator, s3_id = upload_id.partition(STAGED_SEPARATOR)
+    if not separator:
+        return filename, upload_id
+    return _staged_parts(token), s3_id
 
 
 def _seconds(expires: timedelta) -> int:

@@ -23,7 +23,6 @@ whether that file's manifest still uses it.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -38,8 +37,20 @@ from urllib.parse import quote, urlsplit
 from swiftclient.client import ClientException
 from swiftclient.utils import generate_temp_url
 
-from flask_fs.backends.direct import STAGING_FOLDER, StoredPart, StoreUploads, UploadForm
-from flask_fs.errors import BackendError, FileExists, FileNotFound, OperationNotSupported
+from flask_fs.backends.direct import (
+    STAGING_FOLDER,
+    BodyCheck,
+    StoredPart,
+    StoreUploads,
+    UploadForm,
+)
+from flask_fs.errors import (
+    BackendError,
+    FileExists,
+    FileNotFound,
+    OperationNotSupported,
+    UploadNotAllowed,
+)
 from flask_fs.streams import CHUNK_SIZE
 
 if TYPE_CHECKING:
@@ -112,11 +123,15 @@ class SwiftUploads(StoreUploads):
         fields["signature"] = hmac.new(key.encode(), signed.encode(), self.digest).hexdigest()
         return UploadForm("POST", url, fields)
 
-    def publish_staged(self, staging: str, filename: str, *, overwrite: bool) -> None:
+    def publish_staged(
+        self, staging: str, filename: str, *, overwrite: bool, check: BodyCheck | None = None
+    ) -> None:
         """One manifest ``PUT`` whose one segment is a copy of the staged body (the latest, if
-        the form was sent more than once), made inside Swift under a name no form can write:
-        the same form sent again before it expires writes another staged body, never the
-        file's segment. An empty body is written as an empty object."""
+        the form was sent more than once), made inside Swift under a name no form can write,
+        then read through ``check`` before the manifest is written: the same form sent again
+        before it expires writes another staged body, never the file's segment. An empty body
+        is written as an empty object."""
+        check = check or BodyCheck()
         _check_staging(staging)
         backend = self.backend
         staged = self._unpublished(staging)
@@ -127,19 +142,20 @@ class SwiftUploads(StoreUploads):
         segment = _segment(body)
         try:
             if segment.size == 0:
+                check.sha256()
                 backend.write_bytes(filename, b"", overwrite=overwrite)
                 others.append(segment.name)
             else:
                 _refuse_manifest(body, backend.name)
                 published = self._copy_out(segment, filename)
                 try:
-                    digest = self._sha256([published])
+                    digest = self._read([published], check)
                     backend.publish_segments(filename, [published], digest, overwrite)
                 except BaseException:
                     backend.remove_segments([published.name])
                     raise
                 others.append(segment.name)
-        except FileExists:
+        except (FileExists, UploadNotAllowed):
             # not what the file uses: the same body published twice under this name
             used = backend._referenced_segments(filename)
             backend.remove_segments([item["name"] for item in staged if item["name"] not in used])
@@ -172,9 +188,11 @@ class SwiftUploads(StoreUploads):
 
     # -- in parts ------------------------------------------------------------------------------
 
-    def start_parts(self, filename: str, *, content_type: str | None) -> str:
+    def start_parts(
+        self, filename: str, *, content_type: str | None, overwrite: bool = False
+    ) -> str:
         """A new upload id, its marker written (the file's type is guessed from its name, as
-        for every write)."""
+        for every write). Overwriting or not, the parts are segments of the file's own."""
         upload_id = secrets.token_hex(16)
         self._key()  # the segments container exists
         with self.backend.errors(filename):
@@ -206,19 +224,26 @@ class SwiftUploads(StoreUploads):
         ]
 
     def join_parts(
-        self, filename: str, upload_id: str, parts: Sequence[StoredPart], *, overwrite: bool
+        self,
+        filename: str,
+        upload_id: str,
+        parts: Sequence[StoredPart],
+        *,
+        overwrite: bool,
+        check: BodyCheck | None = None,
     ) -> None:
-        """One manifest ``PUT`` of the parts, each as stored (its ETag must match); empty
-        parts are left out, all empty is an empty object."""
+        """One manifest ``PUT`` of the parts, each as stored (its ETag must match), read
+        through ``check`` first; empty parts are left out, all empty is an empty object."""
         backend = self.backend
         listed = self._listed_parts(filename, upload_id)
         segments = self._segments(filename, upload_id, parts, listed)
         try:
+            digest = self._read(segments, check or BodyCheck())
             if segments:
-                backend.publish_segments(filename, segments, self._sha256(segments), overwrite)
+                backend.publish_segments(filename, segments, digest, overwrite)
             else:
                 backend.write_bytes(filename, b"", overwrite=overwrite)
-        except FileExists:
+        except (FileExists, UploadNotAllowed):
             self.abort_parts(filename, upload_id)
             raise
         # the marker and any part left out: what the manifest does not use
@@ -303,10 +328,10 @@ class SwiftUploads(StoreUploads):
                 segments.append(segment)
         return segments
 
-    def _sha256(self, segments: Sequence[Segment]) -> str:
-        """The SHA-256 of the segments' content, each read as listed (``If-Match``)."""
+    def _read(self, segments: Sequence[Segment], check: BodyCheck) -> str:
+        """The segments' content read through ``check``, each as listed (``If-Match``): its
+        SHA-256, or its refusal."""
         backend = self.backend
-        digest = hashlib.sha256()
         for segment in segments:
             try:
                 with backend.errors():
@@ -317,13 +342,13 @@ class SwiftUploads(StoreUploads):
                         headers={"If-Match": segment.etag},
                     )
                     for chunk in body:
-                        digest.update(chunk)
+                        check.feed(chunk)
             except BackendError as error:
                 raise BackendError(
                     f"storage {backend.name!r}: the uploaded {segment.name!r} changed or "
                     f"vanished while it was published ({error})"
                 ) from error
-        return digest.hexdigest()
+        return check.sha256()
 
 
 def stale_staged(backend: SwiftBackend, cutoff: datetime) -> Iterator[tuple[str, datetime]]:
