@@ -30,7 +30,7 @@ from flask_fs.backends.swift_uploads import SwiftUploads
 from flask_fs.errors import BackendError, FileExists, FileNotFound, UploadNotAllowed
 from flask_fs.storage import Storage
 from flask_fs.testing import temporary_storage
-from flask_fs.testing.uploads import RefusingCheck
+from flask_fs.testing.uploads import RefusingCheck, assert_kept
 
 ACCOUNT_KEY = "flask-fs-tempurl-key"  # the account key test_swift.py sets too
 MINUTE = timedelta(minutes=1)
@@ -347,36 +347,31 @@ def test_joining_onto_a_taken_name_is_refused_and_removes_the_parts(
     assert storage.read("taken.bin") == b"new content"
 
 
+@pytest.mark.usefixtures("formpost")
 @pytest.mark.parametrize("overwrite", [False, True])
-def test_refused_parts_never_replace_a_file(
-    storage: Storage, uploads: SwiftUploads, swift: Connection, overwrite: bool
+@pytest.mark.parametrize("content", [b"refused content", b""])
+@pytest.mark.parametrize("path", ["staged", "parts"])
+def test_a_refused_upload_never_replaces_a_file(
+    storage: Storage,
+    uploads: SwiftUploads,
+    swift: Connection,
+    overwrite: bool,
+    content: bytes,
+    path: str,
 ) -> None:
     if overwrite:
         storage.write("kept.bin", b"old")
-    upload_id, parts = upload_parts(uploads, "kept.bin", [b"refused ", b"content"])
     with pytest.raises(UploadNotAllowed):
-        uploads.join_parts("kept.bin", upload_id, parts, overwrite=overwrite, check=RefusingCheck())
-    assert storage.exists("kept.bin") is overwrite
-    if overwrite:
-        assert storage.read("kept.bin") == b"old"
+        if path == "staged":
+            name = upload_one(uploads, content, max_size=100)
+            uploads.publish_staged(name, "kept.bin", overwrite=overwrite, check=RefusingCheck())
+        else:
+            upload_id, parts = upload_parts(uploads, "kept.bin", [content])
+            uploads.join_parts(
+                "kept.bin", upload_id, parts, overwrite=overwrite, check=RefusingCheck()
+            )
+    assert_kept(storage, "kept.bin", b"old" if overwrite else None)
     assert segments(swift, storage) == []
-
-
-@pytest.mark.usefixtures("formpost")
-@pytest.mark.parametrize("overwrite", [False, True])
-def test_a_refused_staged_body_never_replaces_a_file(
-    storage: Storage, uploads: SwiftUploads, swift: Connection, overwrite: bool
-) -> None:
-    if overwrite:
-        storage.write("kept.txt", b"old")
-    for content in (b"refused content", b""):
-        name = upload_one(uploads, content, max_size=100)
-        with pytest.raises(UploadNotAllowed):
-            uploads.publish_staged(name, "kept.txt", overwrite=overwrite, check=RefusingCheck())
-        assert storage.exists("kept.txt") is overwrite
-        if overwrite:
-            assert storage.read("kept.txt") == b"old"
-        assert segments(swift, storage) == []
 
 
 def test_an_aborted_upload_leaves_nothing(

@@ -187,6 +187,13 @@ class RefusingCheck(BodyCheck):
         raise UploadNotAllowed("refused by RefusingCheck")
 
 
+def assert_kept(storage: Storage, filename: str, old: bytes | None) -> None:
+    """After a refused upload: ``filename`` holds ``old`` still, or does not exist (``None``)."""
+    assert storage.exists(filename) is (old is not None)
+    if old is not None:
+        assert storage.read(filename) == old
+
+
 def _tamper(token: str) -> str:
     """``token`` with one character of its payload changed (every one of them counts: the last
     character of a base64 text may not)."""
@@ -256,6 +263,14 @@ class DirectUploadTests(ConformanceFixtures):
         with uploads.app.app_context():
             found = uploads.storage.sweep(0, remove=False)
         return [line for line in found if not line.startswith("record of completed upload")]
+
+    def _assert_nothing_left(self, uploads: UploadsApp, filename: str) -> None:
+        """After a refused or aborted upload of ``filename``: no file, no signal, no leftover."""
+        with uploads.app.app_context():
+            assert not uploads.storage.exists(filename)
+        assert uploads.completed == []
+        assert uploads.staged() == []
+        assert self._leftovers(uploads) == []
 
     # -- one body --------------------------------------------------------------------------
 
@@ -454,11 +469,7 @@ class DirectUploadTests(ConformanceFixtures):
         else:  # the application receives the parts: it refuses the part itself
             assert answer.status == 413
             fetch("DELETE", uploads.multipart_url(upload))
-        with uploads.app.app_context():
-            assert not uploads.storage.exists("over.bin")
-        assert uploads.completed == []
-        assert uploads.staged() == []
-        assert self._leftovers(uploads) == []
+        self._assert_nothing_left(uploads, "over.bin")
 
     def test_an_aborted_upload_leaves_nothing(self, uploads: UploadsApp) -> None:
         upload = uploads.start("gone.bin", "application/octet-stream")
@@ -494,11 +505,7 @@ class DirectUploadTests(ConformanceFixtures):
         assert fetch("DELETE", uploads.multipart_url(upload)).status == 200
         again = uploads.complete(upload, [(1, etag)])
         assert 400 <= again.status < 500, again.body
-        with uploads.app.app_context():
-            assert not uploads.storage.exists("aborted.txt")
-        assert uploads.completed == []
-        assert uploads.staged() == []
-        assert self._leftovers(uploads) == []
+        self._assert_nothing_left(uploads, "aborted.txt")
 
     def test_a_body_is_completed_once(self, uploads: UploadsApp) -> None:
         target = uploads.params("once.txt", "text/plain").json()
