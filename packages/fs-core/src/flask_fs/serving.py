@@ -11,6 +11,7 @@ werkzeug (``request.if_match``, ``request.range``...), ranged bodies are werkzeu
 
 from __future__ import annotations
 
+import functools
 import io
 import mimetypes
 import posixpath
@@ -31,8 +32,17 @@ DEFAULT_MIME = "application/octet-stream"
 
 
 def guess_mime(filename: str) -> str:
-    """The content type for a file name, ``application/octet-stream`` when unknown."""
-    return mimetypes.guess_type(filename, strict=False)[0] or DEFAULT_MIME
+    """The content type for a file name, ``application/octet-stream`` when unknown (what
+    :func:`mimetypes.guess_type` says of its extensions, remembered per extensions: listings
+    ask it of every file)."""
+    base = filename[filename.rfind("/") + 1 :]
+    dot = base.find(".", 1)  # a leading dot starts a name, not an extension
+    return _mime_of_extensions(base[dot:] if dot > 0 else "")
+
+
+@functools.lru_cache(maxsize=1024)
+def _mime_of_extensions(extensions: str) -> str:
+    return mimetypes.guess_type("file" + extensions, strict=False)[0] or DEFAULT_MIME
 
 
 def is_active(mime: str | None) -> bool:

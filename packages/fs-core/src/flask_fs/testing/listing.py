@@ -32,6 +32,17 @@ class ListingTests(ConformanceFixtures):
         assert sorted(storage.list_files("b/d")) == ["b/d/e.txt"]
         assert list(storage.list_files("zzz")) == []
 
+    def test_a_prefix_is_taken_literally(self, storage: Storage) -> None:
+        """Characters a pattern or a query language gives a meaning to match themselves."""
+        names = ["a.b/1", "axb/2", "a+b/3", "aab/4", "(x)/5", "x/6", "[y]/7", "y/8", "a*/9"]
+        for name in names:
+            storage.write(name, b"x")
+        for prefix in ("a.b", "a+b", "(x)", "[y]", "a*"):
+            expected = [name for name in names if name.startswith(prefix)]
+            assert sorted(storage.list_files(prefix)) == expected, prefix
+            listed = [info.name for info in storage.list_files(prefix, details=True)]
+            assert sorted(listed) == expected, prefix
+
     def test_deleted_files_are_not_listed(self, storage: Storage) -> None:
         for name in NAMES:
             storage.write(name, b"x")
