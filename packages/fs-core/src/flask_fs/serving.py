@@ -33,7 +33,7 @@ DEFAULT_MIME = "application/octet-stream"
 
 def guess_mime(filename: str) -> str:
     """The content type for a file name, ``application/octet-stream`` when unknown (what
-    :func:`mimetypes.guess_type` says of its extensions, remembered per extensions: listings
+    ``mimetypes.guess_type`` says of its extensions, remembered per extensions: listings
     ask it of every file)."""
     base = filename[filename.rfind("/") + 1 :]
     dot = base.find(".", 1)  # a leading dot starts a name, not an extension
