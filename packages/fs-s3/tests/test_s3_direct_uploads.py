@@ -35,6 +35,7 @@ from botocore.exceptions import ClientError
 
 import flask_fs as fs
 from flask_fs.backends.direct import STAGING_FOLDER, StoredPart, UploadForm
+from flask_fs.backends.objectstore import CHECKSUM_KEY
 from flask_fs.backends.s3 import S3Backend
 from flask_fs.backends.s3_uploads import STAGED_SEPARATOR, S3Uploads
 from flask_fs.errors import (
@@ -462,6 +463,25 @@ def test_a_refused_staged_body_is_never_published(
     with pytest.raises(UploadNotAllowed):
         uploads.publish_staged(staging, "body.txt", overwrite=overwrite, check=RefusingCheck())
     assert_kept(storage, "body.txt", b"old" if overwrite else None)
+    assert staged_objects(storage) == []
+
+
+def test_a_body_beyond_one_copy_is_published_with_its_checksum_and_type(
+    storage: fs.Storage, uploads: S3Uploads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond one ``CopyObject`` (5 GB, made small here) the staged body is copied in parts,
+    with the metadata of the file (its checksum, the type its name says), not the staged
+    body's."""
+    monkeypatch.setattr("flask_fs.backends.s3_uploads.MAX_SINGLE_COPY", MiB)
+    threshold = storage.backend.threshold  # type: ignore[attr-defined]
+    content = b"big body\n" * (threshold // 9 + MiB)
+    storage.write("big.txt", b"old")
+    staging = stage(uploads, content, max_size=len(content))
+    uploads.publish_staged(staging, "big.txt", overwrite=True)
+    assert storage.read("big.txt") == content
+    meta = storage.backend.head("big.txt")  # type: ignore[attr-defined]
+    assert meta.metadata.get(CHECKSUM_KEY) == hashlib.sha256(content).hexdigest()
+    assert (meta.mime or "").startswith("text/plain")
     assert staged_objects(storage) == []
 
 
