@@ -631,3 +631,26 @@ def test_a_lost_reply_to_a_join_is_its_own_success(
         uploads.join_parts("mine.bin", upload_id, parts, overwrite=False)
         assert proxy.fired == 1
         assert storage.read("mine.bin") == b"mine"
+
+
+def test_a_lost_reply_to_an_overwriting_join_is_its_own_success(
+    s3_settings: dict[str, Any], proxy: FaultProxy, s3: Any
+) -> None:
+    """The same on a staging key (an overwriting upload in parts): the parts were assembled
+    there, the reply lost, the retry met a closed upload: the assembled body is still checked
+    and copied over the file."""
+    settings = {**s3_settings, "ENDPOINT": f"http://{proxy.address}"}
+    with temporary_storage("s3", settings, "lostjoin") as storage:
+        storage.write("mine.bin", b"old")
+        uploads = storage.backend.direct_uploads()
+        assert isinstance(uploads, S3Uploads)
+        upload_id = uploads.start_parts("mine.bin", content_type=None, overwrite=True)
+        send_part(uploads, "mine.bin", upload_id, 1, b"new")
+        parts = uploads.stored_parts("mine.bin", upload_id)
+        proxy.lose_reply(f"?uploadId={upload_id.partition(STAGED_SEPARATOR)[2]}".encode())
+        uploads.join_parts("mine.bin", upload_id, parts, overwrite=True)
+        assert proxy.fired == 1
+        assert storage.read("mine.bin") == b"new"
+        assert staged_objects(storage) == []
+        assert uploads_in_progress(s3, storage) == []
+
