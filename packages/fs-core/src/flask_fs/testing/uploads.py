@@ -781,6 +781,25 @@ class AppSideUploadTests(DirectUploadTests):
         parts = [(p["PartNumber"], p["ETag"]) for p in uploads.parts(upload).json()]
         assert uploads.complete(upload, parts).json()["size"] == MAX_SIZE
 
+    def test_a_part_sent_again_after_the_completion_is_never_published(
+        self, uploads: UploadsApp
+    ) -> None:
+        """The part URL stays valid after the completion: a part sent to it again, then the
+        upload completed again, neither replaces the file announced (on an overwriting
+        storage) nor changes the answer."""
+        replacing = uploads.on(uploads.replacing)
+        upload = replacing.start("again.txt", "text/plain")
+        etag = replacing.put_part(upload, 1, b"first parts")
+        done = replacing.complete(upload, [(1, etag)])
+        assert done.status == 200, done.body
+        etag = replacing.put_part(upload, 1, b"second parts")
+        again = replacing.complete(upload, [(1, etag)])
+        assert again.status == 200, again.body
+        assert again.json() == done.json()
+        with uploads.app.app_context():
+            assert uploads.replacing.read("again.txt") == b"first parts"
+        assert [c["sha256"] for c in uploads.completed] == [done.json()["sha256"]]
+
     def test_a_body_url_is_for_one_body_only(self, uploads: UploadsApp) -> None:
         upload = uploads.start("one.bin", "application/octet-stream")
         body_url = f"{uploads.endpoint()}/body/{upload['key']}"

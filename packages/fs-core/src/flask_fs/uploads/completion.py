@@ -129,6 +129,11 @@ def complete_parts(storage: Storage, ticket: Ticket, given: Any) -> Completed:
 
 def _complete_parts(storage: Storage, ticket: Ticket, given: Any) -> Completed:
     assert ticket.upload_id is not None
+    # Parts sent again to the application's part URL after the completion are not joined
+    # (they wait for the sweep): the first completion's answer is given again.
+    completed = records.recorded(storage.backend, ticket)
+    if completed is not None:
+        return completed
     try:
         chosen = choose_parts(list_parts(storage, ticket), given, ticket)
     except FileNotFound as error:  # the upload is closed
