@@ -690,4 +690,3 @@ def test_a_lost_reply_to_an_overwriting_join_is_its_own_success(
         assert storage.read("mine.bin") == b"new"
         assert staged_objects(storage) == []
         assert uploads_in_progress(s3, storage) == []
-
