@@ -34,7 +34,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 import flask_fs as fs
-from flask_fs.backends.direct import STAGING_FOLDER, StoredPart, UploadForm
+from flask_fs.backends.direct import STAGING_FOLDER, BodyCheck, StoredPart, UploadForm
+from flask_fs.backends.objectstore import CHECKSUM_KEY
 from flask_fs.backends.s3 import S3Backend
 from flask_fs.backends.s3_uploads import STAGED_SEPARATOR, S3Uploads
 from flask_fs.errors import (
@@ -465,6 +466,62 @@ def test_a_refused_staged_body_is_never_published(
     assert staged_objects(storage) == []
 
 
+def test_a_body_beyond_one_copy_is_published_with_its_checksum_and_type(
+    storage: fs.Storage, uploads: S3Uploads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond one ``CopyObject`` (5 GB, made small here) the staged body is copied in parts,
+    with the metadata of the file (its checksum, the type its name says), not the staged
+    body's."""
+    monkeypatch.setattr("flask_fs.backends.s3_uploads.MAX_SINGLE_COPY", MiB)
+    threshold = storage.backend.threshold  # type: ignore[attr-defined]
+    content = b"big body\n" * (threshold // 9 + MiB)
+    storage.write("big.txt", b"old")
+    staging = stage(uploads, content, max_size=len(content))
+    uploads.publish_staged(staging, "big.txt", overwrite=True)
+    assert storage.read("big.txt") == content
+    meta = storage.backend.head("big.txt")  # type: ignore[attr-defined]
+    assert meta.metadata.get(CHECKSUM_KEY) == hashlib.sha256(content).hexdigest()
+    assert (meta.mime or "").startswith("text/plain")
+    assert staged_objects(storage) == []
+
+
+class SendingAgain(BodyCheck):
+    """A check that, once it has read the staged body, sends ``content`` to its form again: a
+    body that changes between its check and its copy."""
+
+    def __init__(self, form: UploadForm, content: bytes) -> None:
+        super().__init__()
+        self.form = form
+        self.content = content
+
+    def sha256(self) -> str:
+        digest = super().sha256()
+        status, _, body = send(self.form, self.content)
+        assert status < 300, body
+        return digest
+
+
+def test_a_body_changed_after_its_check_is_copied_as_the_server_decides(
+    s3_server: Any, storage: fs.Storage, uploads: S3Uploads
+) -> None:
+    """The copy over the file is of the version checked only (``CopySourceIfMatch``):
+    SeaweedFS and Swift's s3api refuse it when the staged body changed meanwhile (412, raised
+    as ``FileExists``), the file kept; moto ignores the condition and copies the new body,
+    unchecked (a gap of moto's)."""
+    storage.write("body.txt", b"old")
+    staging = staging_name()
+    form = uploads.sign_upload(staging, max_size=MiB, content_type=None, expires=MINUTE)
+    assert send(form, b"checked body")[0] < 300
+    check = SendingAgain(form, b"unchecked body")
+    if s3_server.name in UNCHECKED:
+        uploads.publish_staged(staging, "body.txt", overwrite=True, check=check)
+        assert storage.read("body.txt") == b"unchecked body"
+    else:
+        with pytest.raises(FileExists):
+            uploads.publish_staged(staging, "body.txt", overwrite=True, check=check)
+        assert storage.read("body.txt") == b"old"
+
+
 def test_racing_joins_have_one_winner(storage: fs.Storage, uploads: S3Uploads, s3: Any) -> None:
     racers = 3
     uploads_ids = [uploads.start_parts("race.bin", content_type=None) for _ in range(racers)]
@@ -611,3 +668,25 @@ def test_a_lost_reply_to_a_join_is_its_own_success(
         uploads.join_parts("mine.bin", upload_id, parts, overwrite=False)
         assert proxy.fired == 1
         assert storage.read("mine.bin") == b"mine"
+
+
+def test_a_lost_reply_to_an_overwriting_join_is_its_own_success(
+    s3_settings: dict[str, Any], proxy: FaultProxy, s3: Any
+) -> None:
+    """The same on a staging key (an overwriting upload in parts): the parts were assembled
+    there, the reply lost, the retry met a closed upload: the assembled body is still checked
+    and copied over the file."""
+    settings = {**s3_settings, "ENDPOINT": f"http://{proxy.address}"}
+    with temporary_storage("s3", settings, "lostjoin") as storage:
+        storage.write("mine.bin", b"old")
+        uploads = storage.backend.direct_uploads()
+        assert isinstance(uploads, S3Uploads)
+        upload_id = uploads.start_parts("mine.bin", content_type=None, overwrite=True)
+        send_part(uploads, "mine.bin", upload_id, 1, b"new")
+        parts = uploads.stored_parts("mine.bin", upload_id)
+        proxy.lose_reply(f"?uploadId={upload_id.partition(STAGED_SEPARATOR)[2]}".encode())
+        uploads.join_parts("mine.bin", upload_id, parts, overwrite=True)
+        assert proxy.fired == 1
+        assert storage.read("mine.bin") == b"new"
+        assert staged_objects(storage) == []
+        assert uploads_in_progress(s3, storage) == []

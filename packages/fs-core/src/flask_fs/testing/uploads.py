@@ -522,6 +522,29 @@ class DirectUploadTests(ConformanceFixtures):
             assert uploads.storage.read("once.txt") == b"once"
         assert len(uploads.completed) == 1
 
+    def test_a_body_sent_again_after_its_completion_is_never_published(
+        self, uploads: UploadsApp
+    ) -> None:
+        """The store's form is still valid after the completion: a body sent to it again, then
+        completed again, neither replaces the file announced (on an overwriting storage) nor
+        changes the answer. The application's own body URL refuses a second body for a
+        create-only name."""
+        with uploads.app.app_context():
+            store = uploads.storage.backend.direct_uploads() is not None
+        harness = uploads.on(uploads.replacing if store else uploads.storage)
+        target = harness.params("resent.txt", "text/plain").json()
+        done = send_body(target, b"first body", "text/plain")
+        assert done.status == 200, done.body
+        again = send_body(target, b"second body", "text/plain")
+        if store:
+            assert again.status == 200, again.body
+            assert again.json() == done.json()
+        else:
+            assert again.status == 409, again.body
+        with uploads.app.app_context():
+            assert harness.storage.read("resent.txt") == b"first body"
+        assert [c["sha256"] for c in uploads.completed] == [done.json()["sha256"]]
+
     def test_parts_completed_again_answer_the_same_and_are_announced_once(
         self, uploads: UploadsApp
     ) -> None:
@@ -757,6 +780,25 @@ class AppSideUploadTests(DirectUploadTests):
         assert self._put(signed["url"], [b"2" * 10], 10) == 200
         parts = [(p["PartNumber"], p["ETag"]) for p in uploads.parts(upload).json()]
         assert uploads.complete(upload, parts).json()["size"] == MAX_SIZE
+
+    def test_a_part_sent_again_after_the_completion_is_never_published(
+        self, uploads: UploadsApp
+    ) -> None:
+        """The part URL stays valid after the completion: a part sent to it again, then the
+        upload completed again, neither replaces the file announced (on an overwriting
+        storage) nor changes the answer."""
+        replacing = uploads.on(uploads.replacing)
+        upload = replacing.start("again.txt", "text/plain")
+        etag = replacing.put_part(upload, 1, b"first parts")
+        done = replacing.complete(upload, [(1, etag)])
+        assert done.status == 200, done.body
+        etag = replacing.put_part(upload, 1, b"second parts")
+        again = replacing.complete(upload, [(1, etag)])
+        assert again.status == 200, again.body
+        assert again.json() == done.json()
+        with uploads.app.app_context():
+            assert uploads.replacing.read("again.txt") == b"first parts"
+        assert [c["sha256"] for c in uploads.completed] == [done.json()["sha256"]]
 
     def test_a_body_url_is_for_one_body_only(self, uploads: UploadsApp) -> None:
         upload = uploads.start("one.bin", "application/octet-stream")

@@ -58,6 +58,11 @@ def _complete_staged(storage: Storage, ticket: Ticket) -> Completed:
     uploads = storage.backend.direct_uploads()
     if uploads is None or ticket.staging is None or ticket.upload_id is not None:
         raise FileNotFound(f"no staged upload to complete for {ticket.filename!r}")
+    # The form stays valid after the completion: a body sent to it again is not published
+    # (it waits for the sweep), the first completion's answer is given again.
+    completed = records.recorded(storage.backend, ticket)
+    if completed is not None:
+        return completed
     receiving = Receiving(ticket.max_size, ticket)
     try:
         uploads.publish_staged(
@@ -124,6 +129,11 @@ def complete_parts(storage: Storage, ticket: Ticket, given: Any) -> Completed:
 
 def _complete_parts(storage: Storage, ticket: Ticket, given: Any) -> Completed:
     assert ticket.upload_id is not None
+    # Parts sent again to the application's part URL after the completion are not joined
+    # (they wait for the sweep): the first completion's answer is given again.
+    completed = records.recorded(storage.backend, ticket)
+    if completed is not None:
+        return completed
     try:
         chosen = choose_parts(list_parts(storage, ticket), given, ticket)
     except FileNotFound as error:  # the upload is closed

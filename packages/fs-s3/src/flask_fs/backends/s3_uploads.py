@@ -169,7 +169,12 @@ class S3Uploads(StoreUploads):
                     source,
                     backend.bucket,
                     backend._key(filename),
-                    ExtraArgs={**args, "CopySourceIfMatch": info.etag},
+                    # REPLACE: else s3transfer gives the copy the staged body's metadata
+                    ExtraArgs={
+                        **args,
+                        "CopySourceIfMatch": info.etag,
+                        "MetadataDirective": "REPLACE",
+                    },
                     Config=backend.transfer_config,
                 )
 
