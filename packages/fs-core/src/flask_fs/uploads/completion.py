@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from flask import current_app
 
@@ -71,6 +71,18 @@ def _complete_staged(storage: Storage, ticket: Ticket) -> Completed:
     except FileNotFound as error:
         return _completed_before(storage, ticket, error)
     return _record(storage, ticket, receiving.finish())
+
+
+def complete_body(storage: Storage, ticket: Ticket, body: IO[bytes]) -> Completed:
+    """Receive the one body of the ticket's upload (backends whose store takes none from
+    browsers), checked on the way. Sent again to the same ticket, it is not read: the first
+    answer is given again, and the file it named is never replaced by another body."""
+    with records.completing(storage.backend, ticket):
+        completed = records.recorded(storage.backend, ticket)
+        if completed is not None:
+            return completed
+        received = appside.receive_body(storage.backend, ticket, body, storage.overwrite)
+        return _record(storage, ticket, received)
 
 
 def _completed_before(storage: Storage, ticket: Ticket, error: Exception) -> Completed:
@@ -213,6 +225,7 @@ __all__ = [
     "announce",
     "check_part_number",
     "choose_parts",
+    "complete_body",
     "complete_parts",
     "complete_staged",
     "list_parts",

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 def record_name(ticket: Ticket) -> str:
     """Where the completion of the ticket's upload is recorded."""
-    upload = ticket.upload_id or ticket.staging or ticket.filename
+    upload = ticket.upload_id or ticket.staging or ticket.nonce or ticket.filename
     digest = hashlib.sha256(f"{ticket.filename}\0{upload}".encode()).hexdigest()[:32]
     return RECORDS + digest
 

@@ -90,6 +90,7 @@ def upload_target(
         content_type=content_type,
         size=size,
         staging=staging,
+        nonce=secrets.token_hex(8) if staging is None else None,
     )
     token = ticket.sign(current_app)
     complete: str | None = None  # a PUT to the application: its answer is the completion

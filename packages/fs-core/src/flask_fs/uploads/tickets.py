@@ -39,6 +39,7 @@ class Ticket:
     size: int | None = None  #: the size the browser declared, which the file must have exactly
     staging: str | None = None  #: where a body uploaded to the store waits (store uploads)
     upload_id: str | None = None  #: the upload in parts it belongs to
+    nonce: str | None = None  #: what tells one body's ticket from another for the same name
 
     @property
     def expired(self) -> bool:
@@ -63,10 +64,11 @@ def new_ticket(
     content_type: str | None = None,
     size: int | None = None,
     staging: str | None = None,
+    nonce: str | None = None,
 ) -> Ticket:
     """A ticket that expires ``expires`` from now (rounded up to the second)."""
     until = math.ceil(time.time() + expires.total_seconds())
-    return Ticket(storage, filename, max_size, until, content_type, size, staging)
+    return Ticket(storage, filename, max_size, until, content_type, size, staging, nonce=nonce)
 
 
 def read_ticket(app: Flask, token: str, storage: str) -> Ticket | None:

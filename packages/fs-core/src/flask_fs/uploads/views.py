@@ -258,8 +258,7 @@ def put_body(fs: str, ticket: str) -> Response:
     if found.upload_id is not None or found.staging is not None:
         abort(Response(status=403))
     _check_length(found.max_size)
-    completed = appside.receive_body(storage.backend, found, request.stream, storage.overwrite)
-    return _completed(storage, completion.announce(storage, completed))
+    return _completed(storage, completion.complete_body(storage, found, request.stream))
 
 
 @bp.put("/parts/<ticket>/<int:number>")
