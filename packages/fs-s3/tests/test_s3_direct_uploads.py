@@ -37,7 +37,7 @@ import flask_fs as fs
 from flask_fs.backends.direct import STAGING_FOLDER, BodyCheck, StoredPart, UploadForm
 from flask_fs.backends.objectstore import CHECKSUM_KEY
 from flask_fs.backends.s3 import S3Backend
-from flask_fs.backends.s3_uploads import STAGED_SEPARATOR, S3Uploads
+from flask_fs.backends.s3_uploads import STAGED_SEPARATOR, S3Uploads, _where
 from flask_fs.errors import (
     BackendError,
     FileExists,
@@ -440,6 +440,13 @@ def test_an_overwriting_upload_in_parts_is_checked_before_it_replaces_the_file(
     assert storage.metadata("kept.bin")["checksum"] == f"sha256:{digest}"
     assert uploads_in_progress(s3, storage) == []
     assert staged_objects(storage) == []
+
+
+def test_only_our_own_tokens_make_a_staged_upload_id() -> None:
+    token = "0123456789abcdef" * 2
+    assert _where("f.bin", f"{token}~abc~def") == (f"{STAGING_FOLDER}/{token}", "abc~def")
+    for foreign in ("abc~def", "~abc", f"{token[:-1]}~abc", f"{token.upper()}~abc"):
+        assert _where("f.bin", foreign) == ("f.bin", foreign)
 
 
 def test_an_aborted_overwriting_upload_in_parts_leaves_nothing(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import secrets
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
 MAX_SINGLE_UPLOAD = 5 * 1024**3
 #: Between the staging token and S3's upload id in the id of an overwriting upload in parts.
 STAGED_SEPARATOR = "~"
+_TOKEN = re.compile("[0-9a-f]{32}")
 
 
 class S3Uploads(StoreUploads):
@@ -316,7 +318,7 @@ def _staged_parts(token: str) -> str:
 def _where(filename: str, upload_id: str) -> tuple[str, str]:
     """The name an upload's parts are assembled under, and its S3 upload id."""
     token, separator, s3_id = upload_id.partition(STAGED_SEPARATOR)
-    if not separator:
+    if not (separator and _TOKEN.fullmatch(token)):  # an S3 upload id of the file's own key
         return filename, upload_id
     return _staged_parts(token), s3_id
 
