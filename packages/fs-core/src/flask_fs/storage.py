@@ -269,8 +269,11 @@ class Storage:
 
         :raises FileExists: if the file exists and overwriting is not allowed.
         """
-        filename = self._writable(filename)
-        self.backend.write(filename, content, overwrite=self._overwrite(overwrite))
+        filename = validate_name(filename)
+        configured = self._configured()
+        configured.backend.write_checked(
+            filename, content, self._overwrite(overwrite), configured.config.get("check_folders")
+        )
         return filename
 
     @_wrap_os_errors

@@ -19,6 +19,7 @@ from werkzeug.datastructures import FileStorage
 
 from ..config import Config
 from ..errors import BackendNotFound, FileExists, FileNotFound, OperationNotSupported
+from ..folders import check_folders as check_folders_of
 from ..legacy_backends import adapt_legacy_backend, is_legacy_backend
 from ..modes import OPEN_MODES, OpenMode, check_mode, replaces
 from ..serving import send_stream
@@ -213,6 +214,20 @@ class BaseBackend(ABC):
             self.save(content, filename, overwrite=overwrite)  # type: ignore[arg-type]
         else:
             self.write_bytes(filename, self.as_binary(content), overwrite=overwrite)
+
+    def write_checked(
+        self,
+        filename: str,
+        content: bytes | str | IO[bytes],
+        overwrite: bool,
+        check_folders: bool | None,
+    ) -> None:
+        """What :meth:`Storage.write <flask_fs.Storage.write>` calls: refuse a folder conflict
+        when ``check_folders`` (the storage's ``CHECK_FOLDERS``; ``None``: the backend's default,
+        see :mod:`flask_fs.folders`), then :meth:`write`. A backend whose write tells conflicts
+        apart at no extra cost may override it to skip the separate check."""
+        check_folders_of(self, check_folders, filename)
+        self.write(filename, content, overwrite=overwrite)
 
     def write_bytes(self, filename: str, data: bytes, overwrite: bool = True) -> None:
         """Write ``data`` into a file: the hook :meth:`write` calls for content in memory."""
