@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from importlib.metadata import version
 from typing import IO, Any, ClassVar, TypeVar, cast
 
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from flask_fs.atomic import publish_file, temporary_path
@@ -48,7 +49,7 @@ from flask_fs.folders import check_folders as check_folders_of
 from flask_fs.names import TEMPORARY_PREFIX
 from flask_fs.serving import guess_mime, send_stream
 from flask_fs.settings import Setting
-from flask_fs.streams import CommittingWriter
+from flask_fs.streams import CHUNK_SIZE, CommittingWriter, copy_stream, upload_stream
 
 __version__ = version("fs-local")
 
@@ -66,9 +67,7 @@ _READ_FLAGS = _OPEN_FLAGS | os.O_NOFOLLOW | os.O_CLOEXEC
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 #: Content in memory up to this size is written in one go (:meth:`LocalBackend.write_bytes`),
 #: hashed on the caller's thread; larger content goes through the writer, hashed alongside.
-_SMALL_WRITE_MAX = 1024 * 1024
-#: What a whole-file read asks for after the first ``size + 1`` bytes (a file that grew).
-_READ_CHUNK = 1024 * 1024
+_SMALL_WRITE_MAX = CHUNK_SIZE
 
 T = TypeVar("T")
 
@@ -94,7 +93,7 @@ def _read_all(fd: int, size: int) -> bytes:
     if not data:
         return data
     more = []
-    while chunk := os.read(fd, _READ_CHUNK):
+    while chunk := os.read(fd, CHUNK_SIZE):
         more.append(chunk)
     return data + b"".join(more) if more else data
 
@@ -308,7 +307,7 @@ class LocalBackend(BaseBackend):
         if is_stream(content):
             super().write_checked(filename, content, overwrite, check_folders)
             return
-        data = self.as_binary(content)
+        data = content if type(content) is bytes else self.as_binary(content)
         if not self._write_small(filename, data, overwrite):
             check_folders_of(self, check_folders, filename)
             super().write_bytes(filename, data, overwrite=overwrite)
@@ -317,18 +316,53 @@ class LocalBackend(BaseBackend):
         if not self._write_small(filename, data, overwrite):
             super().write_bytes(filename, data, overwrite=overwrite)
 
+    def save(
+        self, file_or_wfs: IO[bytes] | FileStorage, filename: str, overwrite: bool = False
+    ) -> str:
+        """An upload that two reads exhaust, up to 1 MiB, is written as :meth:`write_bytes`
+        writes it; a larger one streams through the writer, from what those reads gave. A taken
+        name is refused before anything is read, as :meth:`open_write` refuses it."""
+        target = self._small_target(filename, overwrite, whole=True)
+        if target is None:
+            return super().save(file_or_wfs, filename, overwrite=overwrite)
+        stream = upload_stream(file_or_wfs)
+        read = getattr(stream, "read1", stream.read)
+        head = read(CHUNK_SIZE)
+        rest = read(CHUNK_SIZE) if head else b""
+        if not rest and self._write_at(target, filename, head, overwrite):
+            return filename
+        with self.open_write(filename, overwrite=overwrite) as f:
+            f.write(head)
+            if rest:
+                f.write(rest)
+                copy_stream(stream, f)
+        return filename
+
     def _write_small(self, filename: str, data: bytes, overwrite: bool) -> bool:
-        """Write ``data`` in one go: folders looked up once (:meth:`_plain_path`), the temporary
-        file written, recorded and closed by its descriptor, then published. False, with nothing
-        written, when a link, a conflict or a taken name needs the general path's verdict."""
+        """Write ``data`` in one go (:meth:`_write_at`); False, with nothing written, when it is
+        large, or when a link, a conflict or a taken name needs the general path's verdict."""
         if len(data) > _SMALL_WRITE_MAX:
             return False
-        found = self._plain_path(filename, whole=overwrite)  # create-only: os.link tells
+        # Create-only: os.link refuses a taken name, and content in memory is no upload to spare.
+        target = self._small_target(filename, overwrite, whole=overwrite)
+        return target is not None and self._write_at(target, filename, data, overwrite)
+
+    def _small_target(self, filename: str, overwrite: bool, whole: bool) -> str | None:
+        """The path a write of ``filename`` may go to in one go, or None: a link or a conflict on
+        the way (:meth:`_plain_path`, ``whole`` looking at the name itself too), or the name is
+        taken by something a write does not replace."""
+        found = self._plain_path(filename, whole)
         if found is None:
-            return False
+            return None
         target, info = found
-        if info is not None and not stat.S_ISREG(info.st_mode):
-            return False
+        if info is None or (overwrite and stat.S_ISREG(info.st_mode)):
+            return target
+        return None
+
+    def _write_at(self, target: str, filename: str, data: bytes, overwrite: bool) -> bool:
+        """Publish ``data`` as ``target``: the temporary file written, recorded and closed by its
+        descriptor, its folders made if missing. False, with nothing written, when publishing
+        finds the name taken or a folder: the general path says which, and why."""
         temp = temporary_path(target)
         try:
             try:
@@ -338,7 +372,7 @@ class LocalBackend(BaseBackend):
         except OSError as exc:
             raise self._failure("write", filename, exc) from exc
         try:
-            sidecar = self._fill(fd, temp, data)
+            sidecar = self._fill(fd, data)
             self._publish(temp, target, filename, overwrite)
         except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
@@ -352,7 +386,7 @@ class LocalBackend(BaseBackend):
             self.checksums.store_sidecar(filename, sidecar)
         return True
 
-    def _fill(self, fd: int, temp: str, data: bytes) -> Record | None:
+    def _fill(self, fd: int, data: bytes) -> Record | None:
         """Write ``data`` into the temporary file ``fd``, record its checksum and close it;
         the record to keep as a sidecar, if the file could not hold it."""
         try:
