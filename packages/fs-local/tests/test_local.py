@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, ClassVar
 
 import pytest
 from flask import Flask, current_app
@@ -196,6 +197,30 @@ def test_conflicts_are_refused_without_the_folder_check(sandbox: Path) -> None:
             with pytest.raises(NameConflict if overwrite else FileExists):
                 files.write("d", b"d", overwrite=overwrite)
         assert _all_paths(sandbox / "root") == {"f", "d", os.path.join("d", "x")}
+
+
+class CountingBackend(LocalBackend):
+    """A subclass that changes the streams: small writes and reads must keep going through them."""
+
+    opened: ClassVar[list[str]] = []
+
+    def open_read(self, filename: str) -> IO[bytes]:
+        self.opened.append(f"r:{filename}")
+        return super().open_read(filename)
+
+    def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
+        self.opened.append(f"w:{filename}")
+        return super().open_write(filename, overwrite)
+
+
+def test_a_subclass_that_changes_the_streams_gets_them(sandbox: Path) -> None:
+    backend = CountingBackend("files", {"root": str(sandbox / "root")})
+    CountingBackend.opened.clear()
+    backend.write_checked("a.txt", b"a", overwrite=False, check_folders=None)
+    backend.write("b.txt", b"b")
+    backend.save(io.BytesIO(b"c"), "c.txt")
+    assert backend.read("a.txt") == b"a"
+    assert CountingBackend.opened == ["w:a.txt", "w:b.txt", "w:c.txt", "r:a.txt"]
 
 
 def test_symlinks_inside_the_root_are_followed(files: fs.Storage, sandbox: Path) -> None:

@@ -79,6 +79,11 @@ def _stat_or_none(path: str) -> os.stat_result | None:
         return None
 
 
+def _inherits(backend: BaseBackend, methods: tuple[str, ...]) -> bool:
+    """Whether ``backend`` has the local backend's own ``methods``."""
+    return all(getattr(type(backend), name) is getattr(LocalBackend, name) for name in methods)
+
+
 def _write_all(fd: int, data: bytes) -> None:
     written = os.write(fd, data)
     if written < len(data):
@@ -114,6 +119,9 @@ class LocalBackend(BaseBackend):
         super().__init__(name, config)
         self.root: str = os.path.abspath(self.config["root"])
         self.checksums = ChecksumRecords(self.root)
+        # Small writes and whole reads go around the streams, unless a subclass changes them.
+        self._direct_writes = _inherits(self, ("open_write", "write", "write_bytes"))
+        self._direct_reads = _inherits(self, ("open_read",))
 
     # -- names to paths ------------------------------------------------------------------------
 
@@ -273,7 +281,7 @@ class LocalBackend(BaseBackend):
     def read(self, filename: str) -> bytes:
         """The whole file, by one descriptor opened without following a link: the lookup saw
         none, and one swapped in meanwhile makes the general path (:meth:`open_read`) decide."""
-        found = self._plain_path(filename, whole=True)
+        found = self._plain_path(filename, whole=True) if self._direct_reads else None
         if found is None:
             return super().read(filename)
         path, info = found
@@ -304,7 +312,7 @@ class LocalBackend(BaseBackend):
     ) -> None:
         """Content in memory skips the separate folder check: the lookup of the write sees a
         conflict, and gives it to the check and the general path then."""
-        if is_stream(content):
+        if is_stream(content) or not self._direct_writes:
             super().write_checked(filename, content, overwrite, check_folders)
             return
         data = content if type(content) is bytes else self.as_binary(content)
@@ -322,7 +330,9 @@ class LocalBackend(BaseBackend):
         """An upload that two reads exhaust, up to 1 MiB, is written as :meth:`write_bytes`
         writes it; a larger one streams through the writer, from what those reads gave. A taken
         name is refused before anything is read, as :meth:`open_write` refuses it."""
-        target = self._small_target(filename, overwrite, whole=True)
+        target = (
+            self._small_target(filename, overwrite, whole=True) if self._direct_writes else None
+        )
         if target is None:
             return super().save(file_or_wfs, filename, overwrite=overwrite)
         stream = upload_stream(file_or_wfs)
@@ -341,7 +351,7 @@ class LocalBackend(BaseBackend):
     def _write_small(self, filename: str, data: bytes, overwrite: bool) -> bool:
         """Write ``data`` in one go (:meth:`_write_at`); False, with nothing written, when it is
         large, or when a link, a conflict or a taken name needs the general path's verdict."""
-        if len(data) > _SMALL_WRITE_MAX:
+        if len(data) > _SMALL_WRITE_MAX or not self._direct_writes:
             return False
         # Create-only: os.link refuses a taken name, and content in memory is no upload to spare.
         target = self._small_target(filename, overwrite, whole=overwrite)
@@ -369,6 +379,8 @@ class LocalBackend(BaseBackend):
                 fd = os.open(temp, _CREATE_FLAGS, 0o666)
             except FileNotFoundError:  # its folders are to be made
                 fd = self._in_folder(target, filename, lambda: os.open(temp, _CREATE_FLAGS, 0o666))
+        except NameConflict:  # a file made where a missing folder was: the general verdict
+            return False
         except OSError as exc:
             raise self._failure("write", filename, exc) from exc
         try:
