@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, ClassVar
+from typing import IO, Any, ClassVar
 
 import pytest
 from flask import Flask, current_app
@@ -213,6 +213,16 @@ class CountingBackend(LocalBackend):
         return super().open_write(filename, overwrite)
 
 
+class SavingBackend(LocalBackend):
+    """A subclass with its own ``save``: the storage's saves must reach it."""
+
+    saved: ClassVar[list[str]] = []
+
+    def save(self, file_or_wfs: Any, filename: str, overwrite: bool = False) -> str:
+        self.saved.append(filename)
+        return super().save(file_or_wfs, filename, overwrite)
+
+
 def test_a_subclass_that_changes_the_streams_gets_them(sandbox: Path) -> None:
     backend = CountingBackend("files", {"root": str(sandbox / "root")})
     CountingBackend.opened.clear()
@@ -221,6 +231,11 @@ def test_a_subclass_that_changes_the_streams_gets_them(sandbox: Path) -> None:
     backend.save(io.BytesIO(b"c"), "c.txt")
     assert backend.read("a.txt") == b"a"
     assert CountingBackend.opened == ["w:a.txt", "w:b.txt", "w:c.txt", "r:a.txt"]
+    saving = SavingBackend("files", {"root": str(sandbox / "root")})
+    SavingBackend.saved.clear()
+    saving.save_checked(io.BytesIO(b"d"), "d.txt", overwrite=False, check_folders=None)
+    assert SavingBackend.saved == ["d.txt"]
+    assert saving.read("d.txt") == b"d"
 
 
 def test_symlinks_inside_the_root_are_followed(files: fs.Storage, sandbox: Path) -> None:

@@ -245,6 +245,18 @@ class BaseBackend(ABC):
             copy_stream(upload_stream(file_or_wfs), f)
         return filename
 
+    def save_checked(
+        self,
+        file_or_wfs: IO[bytes] | FileStorage,
+        filename: str,
+        overwrite: bool,
+        check_folders: bool | None,
+    ) -> str:
+        """What :meth:`Storage.save <flask_fs.Storage.save>` calls: the folder check of
+        :meth:`write_checked`, then :meth:`save`; a backend may override it likewise."""
+        check_folders_of(self, check_folders, filename)
+        return self.save(file_or_wfs, filename, overwrite=overwrite)
+
     def copy(self, filename: str, target: str, overwrite: bool = False) -> None:
         """Copy a file within this storage (streaming; object stores copy server-side)."""
         with self.open_read(filename) as source:

@@ -122,6 +122,7 @@ class LocalBackend(BaseBackend):
         # Small writes and whole reads go around the streams, unless a subclass changes them.
         self._direct_writes = _inherits(self, ("open_write", "write", "write_bytes"))
         self._direct_reads = _inherits(self, ("open_read",))
+        self._direct_saves = _inherits(self, ("save",))
 
     # -- names to paths ------------------------------------------------------------------------
 
@@ -330,10 +331,31 @@ class LocalBackend(BaseBackend):
         """An upload that two reads exhaust, up to 1 MiB, is written as :meth:`write_bytes`
         writes it; a larger one streams through the writer, from what those reads gave. A taken
         name is refused before anything is read, as :meth:`open_write` refuses it."""
-        target = (
-            self._small_target(filename, overwrite, whole=True) if self._direct_writes else None
-        )
-        if target is None:
+        return self._save(file_or_wfs, filename, overwrite, check_folders=False)
+
+    def save_checked(
+        self,
+        file_or_wfs: IO[bytes] | FileStorage,
+        filename: str,
+        overwrite: bool,
+        check_folders: bool | None,
+    ) -> str:
+        """The lookup of :meth:`save` sees a folder conflict: the separate check is made then."""
+        if not self._direct_saves:
+            return super().save_checked(file_or_wfs, filename, overwrite, check_folders)
+        return self._save(file_or_wfs, filename, overwrite, check_folders)
+
+    def _save(
+        self,
+        file_or_wfs: IO[bytes] | FileStorage,
+        filename: str,
+        overwrite: bool,
+        check_folders: bool | None,
+    ) -> str:
+        direct = self._direct_writes
+        target = self._small_target(filename, overwrite, whole=True) if direct else None
+        if target is None:  # a link, a conflict or a taken name on the way: the general path
+            check_folders_of(self, check_folders, filename)
             return super().save(file_or_wfs, filename, overwrite=overwrite)
         stream = upload_stream(file_or_wfs)
         read = getattr(stream, "read1", stream.read)
