@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import sys
 from typing import IO, Any
 
 import pytest
@@ -183,3 +185,34 @@ def test_read_ahead_gives_a_large_stream_back_whole(size: int) -> None:
     assert content == b""
     assert rest is not None
     assert rest.read() == data
+
+
+class RecordingStream(io.BytesIO):
+    """An upload's source that keeps what each ``read`` gave (``readinto`` is BytesIO's own)."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.given: list[bytes] = []
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.given.append(data)
+        return data
+
+
+def test_read_ahead_holds_one_buffer_and_lets_it_go() -> None:
+    """One read, one buffer, freed once little of it is left; the rest of the stream is read
+    straight into the reader's buffer (``readinto``), never into a copy held meanwhile."""
+    limit = 3 * 1024 * 1024
+    data = os.urandom(limit + 1 + 5 * 1024 * 1024)
+    stream = RecordingStream(data)
+    content, rest = read_ahead(stream, limit)
+    assert content == b""
+    assert rest is not None
+    assert [len(given) for given in stream.given] == [limit + 1]
+    ahead = stream.given.pop()
+    held = sys.getrefcount(ahead)
+    assert rest.read(limit) == data[:limit]  # one byte of the read-ahead is left
+    assert sys.getrefcount(ahead) == held - 1  # the stream no longer holds it
+    assert rest.read() == data[limit:]
+    assert stream.given == []

@@ -248,3 +248,25 @@ def test_a_record_takes_no_disk_space(files: fs.Storage, root: Path) -> None:
     files.write("recorded.txt", OLD)
     (root / "plain.txt").write_bytes(OLD)
     assert (root / "recorded.txt").stat().st_blocks == (root / "plain.txt").stat().st_blocks
+
+
+MiB = 1024 * 1024
+
+
+@pytest.mark.parametrize("size", [0, 4096, MiB, MiB + 1, 2 * MiB, 3 * MiB + 5])
+@pytest.mark.parametrize("how", ["write", "save"])
+def test_small_and_large_writes_record_what_was_written(
+    files: fs.Storage, root: Path, records: str, size: int, how: str
+) -> None:
+    """Up to 1 MiB in memory, or an upload two reads exhaust, is written in one go; more goes
+    through the writer, starting with what those reads gave."""
+    data = os.urandom(size)
+    if how == "write":
+        files.write("a/f.bin", data)
+    else:
+        files.save(FileStorage(io.BufferedReader(io.BytesIO(data)), "f.bin"), "a/f.bin")
+    assert (root / "a" / "f.bin").read_bytes() == data
+    assert files.read("a/f.bin") == data
+    if size:
+        _tamper(root / "a" / "f.bin", bytes(size))
+        assert files.metadata("a/f.bin")["checksum"] == sha256(data)

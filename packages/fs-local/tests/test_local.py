@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any, ClassVar
 
 import pytest
 from flask import Flask, current_app
@@ -117,6 +118,124 @@ def test_symlinks_cannot_lead_out_of_the_root(files: fs.Storage, sandbox: Path) 
         files.save(io.BytesIO(b"x"), "new.txt", prefix="link")
     assert _all_paths(outside) == {"secret.txt"}
     assert (outside / "secret.txt").read_bytes() == b"secret"
+
+
+@pytest.mark.parametrize("overwrite", [False, True], ids=["create-only", "overwrite"])
+def test_small_writes_through_links_are_refused_too(
+    files: fs.Storage, sandbox: Path, overwrite: bool
+) -> None:
+    """Small content is written in one go (a lookup of its folders, then the file): a link on
+    the way, as folder or as the name itself, still leads out of the root nowhere."""
+    outside = sandbox / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "secret.txt").write_bytes(b"secret")
+    root = sandbox / "root"
+    os.symlink(outside, root / "link")
+    os.symlink(outside / "secret.txt", root / "secret.txt")
+    (root / "real").mkdir()
+    os.symlink(outside, root / "real" / "link")
+    names = ("link/new.txt", "link/deep/new.txt", "real/link/new.txt", "secret.txt")
+    for name in names:
+        with pytest.raises(InvalidFilename, match="outside the root"):
+            files.write(name, b"x", overwrite=overwrite)
+        with pytest.raises(InvalidFilename, match="outside the root"):
+            files.backend.write(name, b"x", overwrite=overwrite)
+        with pytest.raises(InvalidFilename, match="outside the root"):
+            files.save(io.BytesIO(b"x"), name, overwrite=overwrite)
+    assert _all_paths(outside) == {"deep", "secret.txt"}
+    assert (outside / "secret.txt").read_bytes() == b"secret"
+
+
+def test_a_link_swapped_in_after_the_lookup_is_not_followed(
+    files: fs.Storage, sandbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race the lookup cannot see: the name becomes a link to a file outside the root
+    between the lookup and the read or the write. The read opens without following it, the
+    write replaces the link itself."""
+    outside = sandbox / "secret.txt"
+    outside.write_bytes(b"secret")
+    files.write("a/b.txt", b"mine")
+    backend = files.backend
+    assert isinstance(backend, LocalBackend)
+    looked_up = backend._plain_path("a/b.txt", whole=True)
+    assert looked_up is not None
+    monkeypatch.setattr(backend, "_plain_path", lambda filename, whole: looked_up)
+    path = sandbox / "root" / "a" / "b.txt"
+    path.unlink()
+    path.symlink_to(outside)
+    with pytest.raises(InvalidFilename, match="outside the root"):
+        files.read("a/b.txt")
+    files.write("a/b.txt", b"new", overwrite=True)
+    assert not path.is_symlink()
+    assert path.read_bytes() == b"new"
+    assert outside.read_bytes() == b"secret"
+
+
+def test_a_taken_name_is_refused_before_the_upload_is_read(files: fs.Storage) -> None:
+    files.write("a/taken.txt", b"first")
+    upload = io.BytesIO(b"second")
+    with pytest.raises(FileExists):
+        files.save(upload, "a/taken.txt")
+    assert upload.tell() == 0  # still whole: it can be saved under another name
+    assert files.save(upload, "a/other.txt") == "a/other.txt"
+    assert files.read("a/other.txt") == b"second"
+    assert files.read("a/taken.txt") == b"first"
+
+
+def test_conflicts_are_refused_without_the_folder_check(sandbox: Path) -> None:
+    """``CHECK_FOLDERS`` off: the write's own lookup still refuses them (the file system would)."""
+    app = Flask(__name__, instance_path=str(sandbox.parent / "instance"))
+    app.config.update(FILES_FS_ROOT=str(sandbox / "root"), FILES_FS_CHECK_FOLDERS=False)
+    files = fs.Storage("files", fs.ALL)
+    fs.init_app(app, files)
+    with app.app_context():
+        files.write("f", b"file")
+        files.write("d/x", b"inside")
+        with pytest.raises(NameConflict, match="parent folder is a file"):
+            files.write("f/x", b"x")
+        for overwrite in (False, True):
+            with pytest.raises(NameConflict if overwrite else FileExists):
+                files.write("d", b"d", overwrite=overwrite)
+        assert _all_paths(sandbox / "root") == {"f", "d", os.path.join("d", "x")}
+
+
+class CountingBackend(LocalBackend):
+    """A subclass that changes the streams: small writes and reads must keep going through them."""
+
+    opened: ClassVar[list[str]] = []
+
+    def open_read(self, filename: str) -> IO[bytes]:
+        self.opened.append(f"r:{filename}")
+        return super().open_read(filename)
+
+    def open_write(self, filename: str, overwrite: bool = False) -> IO[bytes]:
+        self.opened.append(f"w:{filename}")
+        return super().open_write(filename, overwrite)
+
+
+class SavingBackend(LocalBackend):
+    """A subclass with its own ``save``: the storage's saves must reach it."""
+
+    saved: ClassVar[list[str]] = []
+
+    def save(self, file_or_wfs: Any, filename: str, overwrite: bool = False) -> str:
+        self.saved.append(filename)
+        return super().save(file_or_wfs, filename, overwrite)
+
+
+def test_a_subclass_that_changes_the_streams_gets_them(sandbox: Path) -> None:
+    backend = CountingBackend("files", {"root": str(sandbox / "root")})
+    CountingBackend.opened.clear()
+    backend.write_checked("a.txt", b"a", overwrite=False, check_folders=None)
+    backend.write("b.txt", b"b")
+    backend.save(io.BytesIO(b"c"), "c.txt")
+    assert backend.read("a.txt") == b"a"
+    assert CountingBackend.opened == ["w:a.txt", "w:b.txt", "w:c.txt", "r:a.txt"]
+    saving = SavingBackend("files", {"root": str(sandbox / "root")})
+    SavingBackend.saved.clear()
+    saving.save_checked(io.BytesIO(b"d"), "d.txt", overwrite=False, check_folders=None)
+    assert SavingBackend.saved == ["d.txt"]
+    assert saving.read("d.txt") == b"d"
 
 
 def test_symlinks_inside_the_root_are_followed(files: fs.Storage, sandbox: Path) -> None:

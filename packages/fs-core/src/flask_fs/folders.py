@@ -16,8 +16,12 @@ two writers racing (``f`` and ``f/x`` at once) can both pass it on those.
 
 from __future__ import annotations
 
-from .backends import BaseBackend
+from typing import TYPE_CHECKING
+
 from .errors import NameConflict
+
+if TYPE_CHECKING:  # the backends call check_folders: no import of them at run time
+    from .backends import BaseBackend
 
 
 def check_folders(backend: BaseBackend, enabled: bool | None, filename: str) -> None:

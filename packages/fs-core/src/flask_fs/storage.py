@@ -269,8 +269,11 @@ class Storage:
 
         :raises FileExists: if the file exists and overwriting is not allowed.
         """
-        filename = self._writable(filename)
-        self.backend.write(filename, content, overwrite=self._overwrite(overwrite))
+        filename = validate_name(filename)
+        configured = self._configured()
+        configured.backend.write_checked(
+            filename, content, self._overwrite(overwrite), configured.config.get("check_folders")
+        )
         return filename
 
     @_wrap_os_errors
@@ -463,8 +466,11 @@ class Storage:
         :raises UnauthorizedFileType: if the file type is not allowed.
         :raises FileExists: if the file exists and overwriting is not allowed.
         """
-        name = self._writable(self.upload_name(file_or_wfs, filename, prefix))
-        self.backend.save(file_or_wfs, name, overwrite=self._overwrite(overwrite))
+        name = self.upload_name(file_or_wfs, filename, prefix)  # validated
+        configured = self._configured()
+        configured.backend.save_checked(
+            file_or_wfs, name, self._overwrite(overwrite), configured.config.get("check_folders")
+        )
         return name
 
     def upload_name(

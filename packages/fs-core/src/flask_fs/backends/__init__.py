@@ -19,6 +19,7 @@ from werkzeug.datastructures import FileStorage
 
 from ..config import Config
 from ..errors import BackendNotFound, FileExists, FileNotFound, OperationNotSupported
+from ..folders import check_folders as check_folders_of
 from ..legacy_backends import adapt_legacy_backend, is_legacy_backend
 from ..modes import OPEN_MODES, OpenMode, check_mode, replaces
 from ..serving import send_stream
@@ -214,6 +215,20 @@ class BaseBackend(ABC):
         else:
             self.write_bytes(filename, self.as_binary(content), overwrite=overwrite)
 
+    def write_checked(
+        self,
+        filename: str,
+        content: bytes | str | IO[bytes],
+        overwrite: bool,
+        check_folders: bool | None,
+    ) -> None:
+        """What :meth:`Storage.write <flask_fs.Storage.write>` calls: refuse a folder conflict
+        when ``check_folders`` (the storage's ``CHECK_FOLDERS``; ``None``: the backend's default,
+        see :mod:`flask_fs.folders`), then :meth:`write`. A backend whose write tells conflicts
+        apart at no extra cost may override it to skip the separate check."""
+        check_folders_of(self, check_folders, filename)
+        self.write(filename, content, overwrite=overwrite)
+
     def write_bytes(self, filename: str, data: bytes, overwrite: bool = True) -> None:
         """Write ``data`` into a file: the hook :meth:`write` calls for content in memory."""
         with self.open_write(filename, overwrite=overwrite) as f:
@@ -229,6 +244,18 @@ class BaseBackend(ABC):
         with self.open_write(filename, overwrite=overwrite) as f:
             copy_stream(upload_stream(file_or_wfs), f)
         return filename
+
+    def save_checked(
+        self,
+        file_or_wfs: IO[bytes] | FileStorage,
+        filename: str,
+        overwrite: bool,
+        check_folders: bool | None,
+    ) -> str:
+        """What :meth:`Storage.save <flask_fs.Storage.save>` calls: the folder check of
+        :meth:`write_checked`, then :meth:`save`; a backend may override it likewise."""
+        check_folders_of(self, check_folders, filename)
+        return self.save(file_or_wfs, filename, overwrite=overwrite)
 
     def copy(self, filename: str, target: str, overwrite: bool = False) -> None:
         """Copy a file within this storage (streaming; object stores copy server-side)."""

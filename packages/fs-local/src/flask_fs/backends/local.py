@@ -15,6 +15,8 @@ name files by their storage name, never by their path on the server.
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import os
 import random
 import stat
@@ -24,11 +26,17 @@ from datetime import datetime, timezone
 from importlib.metadata import version
 from typing import IO, Any, ClassVar, TypeVar, cast
 
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from flask_fs.atomic import publish_file, temporary_path
-from flask_fs.backends import BaseBackend, FileInfo, Metadata
-from flask_fs.backends.local_checksums import SIDECAR_FOLDER, ChecksumRecords, HashingFile
+from flask_fs.backends import BaseBackend, FileInfo, Metadata, is_stream
+from flask_fs.backends.local_checksums import (
+    SIDECAR_FOLDER,
+    ChecksumRecords,
+    HashingFile,
+    Record,
+)
 from flask_fs.errors import (
     BackendError,
     FileExists,
@@ -37,10 +45,11 @@ from flask_fs.errors import (
     NameConflict,
     describe_os_error,
 )
+from flask_fs.folders import check_folders as check_folders_of
 from flask_fs.names import TEMPORARY_PREFIX
 from flask_fs.serving import guess_mime, send_stream
 from flask_fs.settings import Setting
-from flask_fs.streams import CommittingWriter
+from flask_fs.streams import CHUNK_SIZE, CommittingWriter, copy_stream, upload_stream
 
 __version__ = version("fs-local")
 
@@ -52,6 +61,13 @@ _FOLDER_ATTEMPTS = 50
 
 #: Opening never waits: a FIFO would block ``open`` until a writer comes.
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY
+#: Reading a whole file at once: the lookup saw no link, and none swapped in meanwhile is followed.
+_READ_FLAGS = _OPEN_FLAGS | os.O_NOFOLLOW | os.O_CLOEXEC
+#: A temporary file, as ``open(temp, "xb")`` makes it (``O_EXCL`` never follows a link).
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+#: Content in memory up to this size is written in one go (:meth:`LocalBackend.write_bytes`),
+#: hashed on the caller's thread; larger content goes through the writer, hashed alongside.
+_SMALL_WRITE_MAX = CHUNK_SIZE
 
 T = TypeVar("T")
 
@@ -61,6 +77,30 @@ def _stat_or_none(path: str) -> os.stat_result | None:
         return os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
+
+
+def _inherits(backend: BaseBackend, methods: tuple[str, ...]) -> bool:
+    """Whether ``backend`` has the local backend's own ``methods``."""
+    return all(getattr(type(backend), name) is getattr(LocalBackend, name) for name in methods)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    written = os.write(fd, data)
+    if written < len(data):
+        view = memoryview(data)
+        while written < len(data):
+            written += os.write(fd, view[written:])
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    """Everything ``fd`` holds, ``size`` bytes as its ``fstat`` said, or more if it grew."""
+    data = os.read(fd, size + 1)
+    if not data:
+        return data
+    more = []
+    while chunk := os.read(fd, CHUNK_SIZE):
+        more.append(chunk)
+    return data + b"".join(more) if more else data
 
 
 class LocalBackend(BaseBackend):
@@ -79,6 +119,10 @@ class LocalBackend(BaseBackend):
         super().__init__(name, config)
         self.root: str = os.path.abspath(self.config["root"])
         self.checksums = ChecksumRecords(self.root)
+        # Small writes and whole reads go around the streams, unless a subclass changes them.
+        self._direct_writes = _inherits(self, ("open_write", "write", "write_bytes"))
+        self._direct_reads = _inherits(self, ("open_read",))
+        self._direct_saves = _inherits(self, ("save",))
 
     # -- names to paths ------------------------------------------------------------------------
 
@@ -112,6 +156,35 @@ class LocalBackend(BaseBackend):
                 path = self.root + os.sep + filename.replace("/", os.sep)
                 return self._resolved_inside(path, filename), _stat_or_none(path)
         return current, info
+
+    def _plain_path(self, filename: str, whole: bool) -> tuple[str, os.stat_result | None] | None:
+        """The path of ``filename`` when none of its folders is a link or a file: each existing
+        one is ``lstat``-ed, as :meth:`_lookup` does, without resolving anything. With
+        ``whole``, also the name's own ``lstat`` (``None`` if it does not exist), or None for a
+        link. None otherwise: the general path (:meth:`_lookup`, the folder checks) decides."""
+        folders, _, base = filename.rpartition("/")
+        current = self.root
+        if folders:
+            for part in folders.split("/"):
+                current += os.sep + part
+                try:
+                    mode = os.lstat(current).st_mode
+                except FileNotFoundError:  # below a missing folder nothing exists
+                    return self.root + os.sep + filename.replace("/", os.sep), None
+                except NotADirectoryError:
+                    return None
+                if not stat.S_ISDIR(mode):
+                    return None
+        path = current + os.sep + base
+        if not whole:
+            return path, None
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            return path, None
+        except NotADirectoryError:
+            return None
+        return None if stat.S_ISLNK(info.st_mode) else (path, info)
 
     def _resolved_inside(self, path: str, filename: str) -> str:
         if not self._leads_inside(path):
@@ -205,6 +278,157 @@ class LocalBackend(BaseBackend):
 
         raw_stream = cast("IO[bytes]", hashing)
         return cast("IO[bytes]", CommittingWriter(raw_stream, commit, discard, name=filename))
+
+    def read(self, filename: str) -> bytes:
+        """The whole file, by one descriptor opened without following a link: the lookup saw
+        none, and one swapped in meanwhile makes the general path (:meth:`open_read`) decide."""
+        found = self._plain_path(filename, whole=True) if self._direct_reads else None
+        if found is None:
+            return super().read(filename)
+        path, info = found
+        if info is None or not stat.S_ISREG(info.st_mode):
+            raise self._not_found(filename)
+        try:
+            fd = os.open(path, _READ_FLAGS)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise self._not_found(filename) from None
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            return super().read(filename)
+        try:
+            opened = os.fstat(fd)
+            if not stat.S_ISREG(opened.st_mode):
+                raise self._not_found(filename)
+            return _read_all(fd, opened.st_size)
+        finally:
+            os.close(fd)
+
+    def write_checked(
+        self,
+        filename: str,
+        content: bytes | str | IO[bytes],
+        overwrite: bool,
+        check_folders: bool | None,
+    ) -> None:
+        """Content in memory skips the separate folder check: the lookup of the write sees a
+        conflict, and gives it to the check and the general path then."""
+        if is_stream(content) or not self._direct_writes:
+            super().write_checked(filename, content, overwrite, check_folders)
+            return
+        data = content if type(content) is bytes else self.as_binary(content)
+        if not self._write_small(filename, data, overwrite):
+            check_folders_of(self, check_folders, filename)
+            super().write_bytes(filename, data, overwrite=overwrite)
+
+    def write_bytes(self, filename: str, data: bytes, overwrite: bool = True) -> None:
+        if not self._write_small(filename, data, overwrite):
+            super().write_bytes(filename, data, overwrite=overwrite)
+
+    def save(
+        self, file_or_wfs: IO[bytes] | FileStorage, filename: str, overwrite: bool = False
+    ) -> str:
+        """An upload that two reads exhaust, up to 1 MiB, is written as :meth:`write_bytes`
+        writes it; a larger one streams through the writer, from what those reads gave. A taken
+        name is refused before anything is read, as :meth:`open_write` refuses it."""
+        return self._save(file_or_wfs, filename, overwrite, check_folders=False)
+
+    def save_checked(
+        self,
+        file_or_wfs: IO[bytes] | FileStorage,
+        filename: str,
+        overwrite: bool,
+        check_folders: bool | None,
+    ) -> str:
+        """The lookup of :meth:`save` sees a folder conflict: the separate check is made then."""
+        if not self._direct_saves:
+            return super().save_checked(file_or_wfs, filename, overwrite, check_folders)
+        return self._save(file_or_wfs, filename, overwrite, check_folders)
+
+    def _save(
+        self,
+        file_or_wfs: IO[bytes] | FileStorage,
+        filename: str,
+        overwrite: bool,
+        check_folders: bool | None,
+    ) -> str:
+        direct = self._direct_writes
+        target = self._small_target(filename, overwrite, whole=True) if direct else None
+        if target is None:  # a link, a conflict or a taken name on the way: the general path
+            check_folders_of(self, check_folders, filename)
+            return super().save(file_or_wfs, filename, overwrite=overwrite)
+        stream = upload_stream(file_or_wfs)
+        read = getattr(stream, "read1", stream.read)
+        head = read(CHUNK_SIZE)
+        rest = read(CHUNK_SIZE) if head else b""
+        if not rest and self._write_at(target, filename, head, overwrite):
+            return filename
+        with self.open_write(filename, overwrite=overwrite) as f:
+            f.write(head)
+            if rest:
+                f.write(rest)
+                copy_stream(stream, f)
+        return filename
+
+    def _write_small(self, filename: str, data: bytes, overwrite: bool) -> bool:
+        """Write ``data`` in one go (:meth:`_write_at`); False, with nothing written, when it is
+        large, or when a link, a conflict or a taken name needs the general path's verdict."""
+        if len(data) > _SMALL_WRITE_MAX or not self._direct_writes:
+            return False
+        # Create-only: os.link refuses a taken name, and content in memory is no upload to spare.
+        target = self._small_target(filename, overwrite, whole=overwrite)
+        return target is not None and self._write_at(target, filename, data, overwrite)
+
+    def _small_target(self, filename: str, overwrite: bool, whole: bool) -> str | None:
+        """The path a write of ``filename`` may go to in one go, or None: a link or a conflict on
+        the way (:meth:`_plain_path`, ``whole`` looking at the name itself too), or the name is
+        taken by something a write does not replace."""
+        found = self._plain_path(filename, whole)
+        if found is None:
+            return None
+        target, info = found
+        if info is None or (overwrite and stat.S_ISREG(info.st_mode)):
+            return target
+        return None
+
+    def _write_at(self, target: str, filename: str, data: bytes, overwrite: bool) -> bool:
+        """Publish ``data`` as ``target``: the temporary file written, recorded and closed by its
+        descriptor, its folders made if missing. False, with nothing written, when publishing
+        finds the name taken or a folder: the general path says which, and why."""
+        temp = temporary_path(target)
+        try:
+            try:
+                fd = os.open(temp, _CREATE_FLAGS, 0o666)
+            except FileNotFoundError:  # its folders are to be made
+                fd = self._in_folder(target, filename, lambda: os.open(temp, _CREATE_FLAGS, 0o666))
+        except NameConflict:  # a file made where a missing folder was: the general verdict
+            return False
+        except OSError as exc:
+            raise self._failure("write", filename, exc) from exc
+        try:
+            sidecar = self._fill(fd, data)
+            self._publish(temp, target, filename, overwrite)
+        except BaseException as exc:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+            if isinstance(exc, FileExists | NameConflict):
+                return False
+            if isinstance(exc, OSError):
+                raise self._failure("write", filename, exc) from exc
+            raise
+        if sidecar is not None:
+            self.checksums.store_sidecar(filename, sidecar)
+        return True
+
+    def _fill(self, fd: int, data: bytes) -> Record | None:
+        """Write ``data`` into the temporary file ``fd``, record its checksum and close it;
+        the record to keep as a sidecar, if the file could not hold it."""
+        try:
+            _write_all(fd, data)
+            record = Record.of(hashlib.sha256(data).hexdigest(), os.fstat(fd))
+            return self.checksums.record_unpublished(fd, record)
+        finally:
+            os.close(fd)
 
     def delete(self, filename: str) -> None:
         path = self._file_path(filename)

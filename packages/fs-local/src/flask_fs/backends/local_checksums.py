@@ -124,8 +124,9 @@ class ChecksumRecords:
 
     # -- writing through flask-fs --------------------------------------------------------------
 
-    def record_unpublished(self, temp: str, record: Record) -> Record | None:
-        """Give ``record`` to the finished temporary file ``temp``, before it is published.
+    def record_unpublished(self, temp: str | int, record: Record) -> Record | None:
+        """Give ``record`` to the finished temporary file ``temp`` (its path or a descriptor of
+        it), before it is published.
 
         Returns the record when it still has to be kept as a sidecar once the file has its
         name (:meth:`store_sidecar`), None when the attribute holds it.
