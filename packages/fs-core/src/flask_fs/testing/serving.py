@@ -208,7 +208,10 @@ def waitress_server(app: Flask, threads: int = 4) -> Iterator[str]:
     finally:
         # Workers first: one finishing a response pulls the trigger, which must still be open.
         server.task_dispatcher.shutdown(cancel_pending=False)
-        server.trigger.pull_trigger(server.close)  # in the server's thread
+        try:
+            server.trigger.pull_trigger(server.close)  # in the server's thread
+        except OSError:  # its loop closed the trigger already (EBADF): it is ending
+            server.close()
         thread.join(5)
 
 
