@@ -212,21 +212,33 @@ class LocalBackend(BaseBackend):
         been replaced meanwhile); opening is non-blocking, so a FIFO cannot hang it.
         """
         path, info = self._lookup(filename)
+        fd, opened = self._open_fd(filename, path, info, _OPEN_FLAGS)
+        try:
+            os.set_blocking(fd, True)
+            return open(fd, "rb"), opened
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def _open_fd(
+        self, filename: str, path: str, info: os.stat_result | None, flags: int
+    ) -> tuple[int, os.stat_result]:
+        """A descriptor of the regular file at ``path`` (``info``: what its lookup saw), and
+        its ``fstat``: FileNotFound for anything else, before or after opening."""
         if info is None or not stat.S_ISREG(info.st_mode):
             raise self._not_found(filename)
         try:
-            fd = os.open(path, _OPEN_FLAGS)
+            fd = os.open(path, flags)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise self._not_found(filename) from None
         try:
             opened = os.fstat(fd)
             if not stat.S_ISREG(opened.st_mode):
                 raise self._not_found(filename)
-            os.set_blocking(fd, True)
-            return open(fd, "rb"), opened
         except BaseException:
             os.close(fd)
             raise
+        return fd, opened
 
     def _failure(self, verb: str, filename: str, exc: OSError) -> BackendError:
         return BackendError(
@@ -286,20 +298,13 @@ class LocalBackend(BaseBackend):
         if found is None:
             return super().read(filename)
         path, info = found
-        if info is None or not stat.S_ISREG(info.st_mode):
-            raise self._not_found(filename)
         try:
-            fd = os.open(path, _READ_FLAGS)
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            raise self._not_found(filename) from None
+            fd, opened = self._open_fd(filename, path, info, _READ_FLAGS)
         except OSError as exc:
             if exc.errno != errno.ELOOP:
                 raise
             return super().read(filename)
         try:
-            opened = os.fstat(fd)
-            if not stat.S_ISREG(opened.st_mode):
-                raise self._not_found(filename)
             return _read_all(fd, opened.st_size)
         finally:
             os.close(fd)
