@@ -11,7 +11,8 @@ import pytest
 from flask import Flask
 
 import flask_fs as fs
-from flask_fs.errors import FileExists, FileNotFound
+from flask_fs.backends.direct import STAGING_FOLDER
+from flask_fs.errors import FileExists, FileNotFound, InvalidFilename
 
 
 @pytest.fixture
@@ -98,3 +99,18 @@ def test_its_own_serve_is_used(app: Flask, legacy: fs.Storage) -> None:
     response.direct_passthrough = False
     assert response.get_data() == b"served"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_listings_leave_out_direct_uploads_it_keeps(legacy: fs.Storage) -> None:
+    staged = f"{STAGING_FOLDER}/0123/part-1"
+    legacy.backend.write(staged, b"a browser's part")  # as a direct upload keeps it
+    legacy.write("a/b.txt", b"x")
+    legacy.write(".fs-notes", b"y")  # a file whose name shares the staging folder's start
+    for prefix in (None, "", ".f", ".fs-", ".fs-tmp"):
+        expected = sorted(n for n in ("a/b.txt", ".fs-notes") if n.startswith(prefix or ""))
+        assert sorted(legacy.list_files(prefix)) == expected, prefix
+        assert sorted(i.name for i in legacy.list_files(prefix, details=True)) == expected
+    assert list(legacy.list_files("a/")) == ["a/b.txt"]
+    assert [info.size for info in legacy.list_files("a", details=True)] == [1]
+    with pytest.raises(InvalidFilename):  # the reserved folder is not the application's to list
+        list(legacy.list_files(STAGING_FOLDER + "/"))

@@ -33,7 +33,7 @@ from .names import clean_filename, extension_of, join_name, validate_name, valid
 from .serving import harden, set_cache_control
 from .signing import as_timedelta, grant
 from .state import ConfiguredStorage, get_state
-from .uploads.cleanup import is_staging, sweep_staging
+from .uploads.cleanup import is_staging, may_hold_staging, sweep_staging
 
 if TYPE_CHECKING:
     from .state import FSState
@@ -331,9 +331,12 @@ class Storage:
         backend = self.backend
         listing = backend.list_details(start) if details else backend.list_files(start)
         try:
-            for entry in listing:
-                if not is_staging(entry if isinstance(entry, str) else entry.name):
-                    yield entry
+            if may_hold_staging(start):
+                for entry in listing:
+                    if not is_staging(entry if isinstance(entry, str) else entry.name):
+                        yield entry
+            else:  # under another folder: nothing to leave out (a tenth of a fast listing)
+                yield from listing
         except OSError as exc:
             raise BackendError(f"storage {self.name!r}: {describe_os_error(exc)}") from exc
 

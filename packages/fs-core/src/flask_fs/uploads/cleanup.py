@@ -41,4 +41,10 @@ def is_staging(name: str) -> bool:
     return name.startswith(STAGING_FOLDER + "/")
 
 
-__all__ = ["is_staging", "sweep_staging"]
+def may_hold_staging(prefix: str) -> bool:
+    """Whether a listing under ``prefix`` can meet an upload's name (see :func:`is_staging`)."""
+    folder = STAGING_FOLDER + "/"
+    return folder.startswith(prefix) or prefix.startswith(folder)
+
+
+__all__ = ["is_staging", "may_hold_staging", "sweep_staging"]
