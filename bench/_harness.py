@@ -42,6 +42,14 @@ Work = Callable[[], float]
 Case = Callable[[Path, int], Work]
 CASES: dict[tuple[str, str], Case] = {}
 SETUPS: dict[str, Callable[[Path, int], None]] = {}
+#: What the running child removes once its figures are out (untimed): a benchmark run of
+#: gigabyte saves must not fill the servers' disks.
+CLEANUPS: list[Callable[[], object]] = []
+
+
+def afterwards(cleanup: Callable[[], object]) -> None:
+    """Have the child call ``cleanup`` once the case is timed (what it wrote, removed)."""
+    CLEANUPS.append(cleanup)
 
 
 def case(name: str, impl: str) -> Callable[[Case], Case]:
@@ -138,6 +146,8 @@ def run_child(name: str, impl: str, workdir: Path, size: int) -> None:
     units = work()
     seconds = time.perf_counter() - start
     print(json.dumps({"seconds": seconds, "units": units, "rss_mb": _max_rss_mb() - baseline}))
+    for cleanup in CLEANUPS:
+        cleanup()
 
 
 @dataclass(frozen=True)

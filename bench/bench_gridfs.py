@@ -18,6 +18,7 @@ from typing import Any
 
 from _harness import (
     Work,
+    afterwards,
     case,
     ensure_service,
     enter,
@@ -59,6 +60,7 @@ def _app(bucket: str) -> Flask:
 @case("save", "raw")
 def save_raw(workdir: Path, size: int) -> Work:
     bucket = _raw_bucket(f"raw{uuid.uuid4().hex[:8]}")
+    afterwards(lambda: bucket.delete_by_name("big.bin"))
 
     def work() -> float:
         bucket.upload_from_stream("big.bin", source(size))
@@ -70,6 +72,7 @@ def save_raw(workdir: Path, size: int) -> Work:
 @case("save", "fs")
 def save_fs(workdir: Path, size: int) -> Work:
     enter(_app(f"fs{uuid.uuid4().hex[:8]}"))
+    afterwards(lambda: files.delete("big.bin"))
 
     def work() -> float:
         files.save(source(size), "big.bin")

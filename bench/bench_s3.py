@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 from _harness import (
     Work,
+    afterwards,
     case,
     ensure_service,
     enter,
@@ -95,8 +96,10 @@ def _app(prefix: str) -> Flask:
 def save_raw(workdir: Path, size: int) -> Work:
     client = _client()
 
+    key = f"raw/{uuid.uuid4().hex}"
+    afterwards(lambda: client.delete_object(Bucket=BUCKET, Key=key))
+
     def work() -> float:
-        key = f"raw/{uuid.uuid4().hex}"
         client.upload_fileobj(source(size), BUCKET, key, Config=_transfer_config())
         return size / MiB
 
@@ -106,6 +109,7 @@ def save_raw(workdir: Path, size: int) -> Work:
 @case("save", "fs")
 def save_fs(workdir: Path, size: int) -> Work:
     enter(_app(f"fs-{uuid.uuid4().hex}"))
+    afterwards(lambda: files.delete("big.bin"))
 
     def work() -> float:
         files.save(source(size), "big.bin")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from _harness import (
     Work,
+    afterwards,
     case,
     ensure_service,
     enter,
@@ -68,8 +69,11 @@ def save_raw(workdir: Path, size: int) -> Work:
     service = SwiftService(options={"auth": AUTHURL, "user": USER, "key": KEY})
     options = {"segment_size": SEGMENT, "use_slo": True, "checksum": False}
 
+    name = f"raw/{uuid.uuid4().hex}"
+    afterwards(lambda: [r for r in service.delete(CONTAINER, [name]) if not r["success"]])
+
     def work() -> float:
-        upload = SwiftUploadObject(source(size), object_name=f"raw/{uuid.uuid4().hex}")
+        upload = SwiftUploadObject(source(size), object_name=name)
         for result in service.upload(CONTAINER, [upload], options=options):
             assert result["success"], result
         return size / MiB
@@ -80,9 +84,11 @@ def save_raw(workdir: Path, size: int) -> Work:
 @case("save", "fs")
 def save_fs(workdir: Path, size: int) -> Work:
     enter(_app())
+    name = f"fs/{uuid.uuid4().hex}"
+    afterwards(lambda: files.delete(name))
 
     def work() -> float:
-        files.save(source(size), f"fs/{uuid.uuid4().hex}")
+        files.save(source(size), name)
         return size / MiB
 
     return work
