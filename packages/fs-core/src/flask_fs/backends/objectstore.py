@@ -407,16 +407,8 @@ class ObjectStoreBackend(BaseBackend):
         checksum is there when the listing carries the object's metadata (S3 and Swift do not)."""
         with self.errors():
             for name, info in self.list_objects(prefix):
-                if hidden(name, prefix):
-                    continue
-                stored = stored_checksum(info.metadata, info.version) if info.metadata else None
-                yield FileInfo(
-                    name=name,
-                    size=info.size,
-                    modified=info.modified or datetime.now(timezone.utc),
-                    checksum=f"{CHECKSUM_KEY}:{stored}" if stored else None,
-                    mime=info.mime or guess_mime(name),
-                )
+                if not hidden(name, prefix):
+                    yield listed_file(name, info)
 
     def checksum(self, filename: str, info: ObjectInfo) -> str:
         """The SHA-256 stored at write time; for an object written by another tool, computed
@@ -683,6 +675,18 @@ def stored_checksum(values: Mapping[str, str], version: str) -> str | None:
     if stored and values.get(CHECKSUM_ETAG_KEY, version) == version:
         return stored
     return None
+
+
+def listed_file(name: str, info: ObjectInfo) -> FileInfo:
+    """The :class:`~flask_fs.FileInfo` of a listed object."""
+    stored = stored_checksum(info.metadata, info.version) if info.metadata else None
+    return FileInfo(
+        name=name,
+        size=info.size,
+        modified=info.modified or datetime.now(timezone.utc),
+        checksum=f"{CHECKSUM_KEY}:{stored}" if stored else None,
+        mime=info.mime or guess_mime(name),
+    )
 
 
 def hidden(name: str, prefix: str = "") -> bool:

@@ -36,7 +36,7 @@ from swiftclient.service import SwiftError, SwiftService, SwiftUploadObject
 from swiftclient.utils import generate_temp_url
 from werkzeug.http import parse_options_header
 
-from flask_fs.backends import objectstore
+from flask_fs.backends import FileInfo, objectstore
 from flask_fs.backends.direct import STAGING_FOLDER
 from flask_fs.backends.swift_uploads import DIRECT_PART, Segment, SwiftUploads, stale_staged
 from flask_fs.errors import BackendError
@@ -297,6 +297,29 @@ class SwiftBackend(objectstore.ObjectStoreBackend):
             info = self._listed_info(item)
             if info is not None:
                 yield name, info
+
+    def list_details(self, prefix: str = "") -> Iterator[FileInfo]:
+        """:meth:`list_objects` read straight into :class:`~flask_fs.FileInfo`: no
+        ``ObjectInfo`` in between for an object listed with its size (what a fast listing
+        spends most of its own time on); one listed empty gets its HEAD, as there."""
+        with self.errors():
+            for item in self._listing(self.container, prefix):
+                name = item["name"]
+                if objectstore.hidden(name, prefix):
+                    continue
+                size = item.get("bytes")
+                if not size:
+                    info = self._listed_info(item)
+                    if info is not None:
+                        yield objectstore.listed_file(name, info)
+                    continue
+                yield FileInfo(
+                    name,
+                    int(size),
+                    _listed_time(item["last_modified"]),
+                    None,  # a listing has no metadata, so no stored checksum
+                    item.get("content_type") or guess_mime(name),
+                )
 
     def _listed_info(self, item: Mapping[str, Any]) -> objectstore.ObjectInfo | None:
         """What a listing entry says of its object (a HEAD's answer if it lists no bytes);
