@@ -119,6 +119,30 @@ def test_listing_with_details_describes_the_newest_revisions(storage: fs.Storage
     assert old.checksum == "sha256:" + hashlib.sha256(OLD_TEXT).hexdigest()
 
 
+def test_listing_describes_the_revision_metadata_reads(
+    storage: fs.Storage, database: Database[Any]
+) -> None:
+    """Revisions tied on their date, dated out of insertion order, or without a date: the
+    listing describes the one ``metadata()`` (and a read) takes."""
+    tool, files = GridFS(database, BUCKET), database[f"{BUCKET}.files"]
+    for content in (b"1", b"22"):  # the same date: the greater _id is the newest
+        tool.put(content, filename="tie.txt")
+    files.update_many({"filename": "tie.txt"}, {"$set": {"uploadDate": datetime(2021, 1, 1)}})
+    newer, older = (tool.put(content, filename="dated.txt") for content in (b"333", b"4444"))
+    files.update_one({"_id": newer}, {"$set": {"uploadDate": datetime(2022, 1, 1)}})
+    files.update_one({"_id": older}, {"$set": {"uploadDate": datetime(2020, 1, 1)}})
+    undated = tool.put(b"55555", filename="undated.txt")
+    files.update_one({"_id": undated}, {"$unset": {"uploadDate": ""}})
+
+    infos = {info.name: info for info in storage.list_files(details=True)}
+    assert (infos["tie.txt"].size, infos["dated.txt"].size) == (2, 3)
+    assert infos["undated.txt"].modified == undated.generation_time
+    for name in ("tie.txt", "dated.txt", "undated.txt"):
+        meta = storage.metadata(name)
+        assert (infos[name].size, infos[name].modified) == (meta["size"], meta["modified"])
+        assert infos[name].modified.utcoffset() == timedelta(0)
+
+
 def test_reads_stream_the_newest_revision(storage: fs.Storage) -> None:
     assert storage.read("old.txt") == OLD_TEXT
     assert storage.read("docs/report.txt") == REPORT[-1]

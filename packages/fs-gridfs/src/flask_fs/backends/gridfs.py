@@ -68,6 +68,7 @@ UPLOAD_MARK = ("uploadedBy", "flask-fs")
 EXCLUSIVE_FIELD = "metadata.exclusiveName"
 #: What :meth:`GridFsBackend.list_details` reads of each revision.
 LISTED_FIELDS = {
+    "_id": 0,
     "filename": 1,
     "length": 1,
     "uploadDate": 1,
@@ -359,23 +360,48 @@ class GridFsBackend(BaseBackend):
     def list_details(self, prefix: str = "") -> Iterator[FileInfo]:
         """The query of :meth:`list_files`, with each revision's length, date, type and stored
         SHA-256: the newest revision of each name is described, as :meth:`metadata` does.
-        (The fields are read here rather than through ``_content_type`` and its kin: a tenth
-        of a 10,000-file listing's time went to those calls.)"""
+
+        The query leaves out ``_id`` (a sixth of its time on the test server): the newest
+        revision is the one with the latest ``uploadDate``, and only a name whose revisions
+        tie on it (or lack it) asks the server which one :meth:`metadata` would read. The
+        fields are read here rather than through ``_content_type`` and its kin: a tenth of
+        a 10,000-file listing's time went to those calls."""
         for name, revisions in self._by_name(prefix, LISTED_FIELDS):
-            document = revisions[0] if len(revisions) == 1 else max(revisions, key=_revision_key)
+            document = revisions[0]
+            date = document.get("uploadDate")
+            if len(revisions) > 1 or type(date) is not datetime:
+                newest = self._newest_listed(name, revisions)
+                if newest is None:
+                    continue  # deleted since it was listed
+                document, date = newest, _upload_date(newest)
+            elif date.tzinfo is None:  # as the listing's query decodes it
+                date = date.replace(tzinfo=timezone.utc)
             metadata = document.get("metadata") or {}
             stored = metadata.get("sha256")
             mime = document.get("contentType") or metadata.get("contentType")
-            date = document.get("uploadDate")
             yield FileInfo(
                 name,
                 int(document["length"]),
-                date.replace(tzinfo=timezone.utc)
-                if type(date) is datetime
-                else _upload_date(document),
+                date,
                 f"sha256:{stored}" if type(stored) is str and stored else None,
                 mime if type(mime) is str and mime else guess_mime(name),
             )
+
+    def _newest_listed(self, name: str, revisions: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The newest of a listed name's ``revisions`` (documents without ``_id``): the one
+        with the latest date, else (a tie, a revision without a date) the server's answer."""
+        dates = [revision.get("uploadDate") for revision in revisions]
+        if all(type(date) is datetime for date in dates):
+            latest = max(cast("list[datetime]", dates))
+            if dates.count(latest) == 1:
+                return revisions[dates.index(latest)]
+        with self._errors():
+            found = list(
+                self.files.find({"filename": name}, {**LISTED_FIELDS, "_id": 1})
+                .sort(NEWEST_FIRST)
+                .limit(1)
+            )
+        return found[0] if found else None
 
     def _by_name(
         self, prefix: str, fields: Mapping[str, Any]
