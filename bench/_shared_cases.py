@@ -7,7 +7,7 @@ metadata of a large file. A bench module describes its backend once (:class:`Bac
   one raw GET (``send_file`` locally); ``serve-304``: the same with the ETag of a first response
   in ``If-None-Match`` (the raw view passes it to the store).
 - ``list-details``: ``list(storage.list_files(prefix, details=True))`` against the raw paginated
-  listing with sizes and dates, each side timed after an untimed listing of one file (its
+  listing with sizes and dates, each side timed after an untimed listing of one folder (its
   connection and lazy set-up, such as the system's MIME table, are paid before, as in a
   running application).
 - ``metadata``: ``storage.metadata()`` on both sides; raw is a 1 KB file, flask-fs a large one
@@ -89,7 +89,7 @@ def register(backend: Backend) -> dict[str, tuple[int, int, str]]:
     @case("list-details", "raw")
     def list_raw(workdir: Path, count: int) -> Work:
         raw = backend.raw(workdir)
-        _counted(raw.list_details(_first_listed(count)), 1)  # untimed: connects, warms up
+        _counted(raw.list_details(_first_listed(count)), count // 100)  # untimed: warms up
         return lambda: _counted(raw.list_details(_listing(count)), count)
 
     @case("list-details", "fs")
@@ -97,7 +97,7 @@ def register(backend: Backend) -> dict[str, tuple[int, int, str]]:
         enter(backend.app(workdir))
         details: dict[str, Any] = {"details": True}  # typed Any: type-checks before it exists
         listed = backend.storage.list_files
-        _counted(listed(_first_listed(count), **details), 1)  # untimed, as on the raw side
+        _counted(listed(_first_listed(count), **details), count // 100)  # untimed, as raw
         return lambda: _counted(listed(_listing(count), **details), count)
 
     @setup("metadata")
@@ -177,8 +177,8 @@ def _listed_name(count: int, i: int) -> str:
 
 
 def _first_listed(count: int) -> str:
-    """A prefix that lists one file of the listing (what a side's untimed first call asks)."""
-    return _listed_name(count, 0)
+    """The listing's first folder, a hundredth of it (what a side's untimed first call asks)."""
+    return _listed_name(count, 0).rsplit("/", 1)[0] + "/"
 
 
 def _fill_listing(raw: RawSide, count: int) -> None:

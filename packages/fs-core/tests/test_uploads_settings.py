@@ -231,3 +231,31 @@ def test_an_authorizer_may_answer_itself(app: Flask) -> None:
 
     _app_with(app, files, FILES_FS_DIRECT_UPLOADS=True)
     assert app.test_client().get("/_uploads/files/s3/params?filename=a.txt").status_code == 401
+
+
+def test_only_the_completion_route_answers_every_origin(app: Flask) -> None:
+    """A store redirects the browser to the completion URL from its own origin (the request's
+    origin is then ``null``): that route, its preflight and its refusals are readable from any
+    origin; the routes that start an upload are left to the application's own CORS policy."""
+    _app_with(app, fs.Storage("files"), FILES_FS_DIRECT_UPLOADS=True)
+    client = app.test_client()
+    complete = "/_uploads/files/complete/not-a-ticket"
+    preflight = client.options(
+        complete,
+        headers={
+            "Origin": "null",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-requested-with",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert preflight.headers["Access-Control-Allow-Methods"] == "GET, POST"
+    assert preflight.headers["Access-Control-Allow-Headers"] == "x-requested-with"
+    refused = client.get(complete, headers={"Origin": "null"})
+    assert refused.status_code == 403  # a tampered ticket: refused, and the page can tell
+    assert refused.headers["Access-Control-Allow-Origin"] == "*"
+    assert refused.headers["Access-Control-Expose-Headers"] == "ETag, Location"
+    started = client.get("/_uploads/files/s3/params?filename=a.txt", headers={"Origin": "null"})
+    assert started.status_code == 401
+    assert "Access-Control-Allow-Origin" not in started.headers

@@ -48,7 +48,7 @@ from ..names import clean_filename
 from ..state import by_name
 from . import appside, completion
 from .checks import Completed, UploadRefused
-from .targets import PART_ENDPOINT, seconds_left, start_upload
+from .targets import COMPLETE_ENDPOINT, PART_ENDPOINT, seconds_left, start_upload
 from .tickets import Ticket, read_ticket
 
 if TYPE_CHECKING:
@@ -272,6 +272,31 @@ def put_part(fs: str, ticket: str, number: int) -> Response:
     part = appside.receive_part(storage.backend, found, number, request.stream)
     response = jsonify(PartNumber=part.number, Size=part.size, ETag=part.etag)
     response.headers["ETag"] = f'"{part.etag}"'
+    return response
+
+
+#: What the completion route tells browsers, whatever page asks. A store (S3, Swift) redirects
+#: the browser there after a form upload, and a redirect from the store's origin to another
+#: makes the request's origin ``null``: only ``*`` lets the page read the answer (Uppy waits
+#: for its ``ETag``). The ticket in the path is the route's only authority (no cookie is read,
+#: and none is sent with ``*``), so the answer tells no page more than its ticket's holder.
+COMPLETION_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "ETag, Location",
+}
+
+
+@bp.after_request
+def _completion_cors(response: Response) -> Response:
+    """The completion's answers (refusals and preflights too) readable from any origin."""
+    if request.endpoint == COMPLETE_ENDPOINT:
+        response.headers.update(COMPLETION_CORS)
+        if request.method == "OPTIONS":  # the preflight of an upload whose progress is watched
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+            asked = request.headers.get("Access-Control-Request-Headers")
+            if asked:
+                response.headers["Access-Control-Allow-Headers"] = asked
+            response.headers["Access-Control-Max-Age"] = "600"
     return response
 
 
