@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from flask_fs.testing.uploads import AppSideUploadTests, DirectUploadTests
+from flask_fs.testing.uploads import AppSideUploadTests, DirectUploadTests, UploadsApp, fetch
 
 
 class TestStoreUploads(DirectUploadTests):
@@ -20,6 +20,21 @@ class TestStoreUploads(DirectUploadTests):
     @pytest.fixture
     def fs_settings(self) -> dict[str, Any]:
         return {}
+
+    def test_a_redirect_naming_another_key_is_refused_and_reported(
+        self, uploads: UploadsApp
+    ) -> None:
+        """The store's redirect names the key it stored: one that is not the ticket's staged
+        body is refused (400), nothing is published, and the refusal is reported."""
+        target = uploads.params("named.txt", "text/plain").json()
+        assert target["complete"]
+        answer = fetch("GET", target["complete"] + "?key=somewhere/else")
+        assert answer.status == 400, answer.body
+        assert "another name" in answer.json()["error"]
+        assert uploads.refused == [(uploads.storage.name, "named.txt", 400)]
+        with uploads.app.app_context():
+            assert not uploads.storage.exists("named.txt")
+        assert uploads.completed == []
 
 
 class TestThirdPartyBackendUploads(AppSideUploadTests):

@@ -15,4 +15,10 @@ _signals = Namespace()
 #: and ``sha256`` (hex).
 upload_completed = _signals.signal("upload-completed")
 
-__all__ = ["upload_completed"]
+#: A direct upload was refused when completing, its bytes removed (:mod:`flask_fs.uploads`):
+#: larger than signed, of another type or name, or its name taken since. Sent with ``storage``,
+#: ``filename`` (the name it would have had), ``status`` (the HTTP status the browser got:
+#: 400, 409, 413, 415...) and ``reason`` (what the browser was told).
+upload_refused = _signals.signal("upload-refused")
+
+__all__ = ["upload_completed", "upload_refused"]

@@ -29,7 +29,7 @@ from werkzeug.serving import make_server
 from flask_fs import Storage
 from flask_fs.backends.direct import STAGING_FOLDER, BodyCheck, is_record
 from flask_fs.errors import FileExists, UploadNotAllowed
-from flask_fs.signals import upload_completed
+from flask_fs.signals import upload_completed, upload_refused
 from flask_fs.uploads.tickets import Ticket
 
 from .fixtures import ConformanceFixtures, _empty
@@ -122,6 +122,8 @@ class UploadsApp:
     closed: Storage
     replacing: Storage
     completed: list[dict[str, Any]] = field(default_factory=list)
+    #: what ``upload_refused`` told: storage name, filename, status (the reason left out)
+    refused: list[tuple[str, str, int]] = field(default_factory=list)
 
     def on(self, storage: Storage) -> UploadsApp:
         """This harness, uploading to ``storage`` (the same signals recorded)."""
@@ -242,7 +244,12 @@ class DirectUploadTests(ConformanceFixtures):
         def record(sender: Flask, **kwargs: Any) -> None:
             harness.completed.append({**kwargs, "storage": kwargs["storage"].name})
 
+        def record_refusal(sender: Flask, **kwargs: Any) -> None:
+            assert kwargs["reason"]  # what the browser was told, never empty
+            harness.refused.append((kwargs["storage"].name, kwargs["filename"], kwargs["status"]))
+
         upload_completed.connect(record, fs_app)
+        upload_refused.connect(record_refusal, fs_app)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
@@ -251,6 +258,7 @@ class DirectUploadTests(ConformanceFixtures):
             server.shutdown()
             thread.join()
             upload_completed.disconnect(record, fs_app)
+            upload_refused.disconnect(record_refusal, fs_app)
             with fs_app.app_context():
                 for each in (storage, closed, replacing):
                     each.sweep(0)
@@ -342,6 +350,8 @@ class DirectUploadTests(ConformanceFixtures):
         with uploads.app.app_context():
             assert not uploads.storage.exists("photo.png")
         assert uploads.staged() == []
+        assert uploads.refused == [(uploads.storage.name, "photo.png", 415)]
+        assert uploads.completed == []
 
     def test_a_png_is_a_png(self, uploads: UploadsApp) -> None:
         png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 600
@@ -452,6 +462,7 @@ class DirectUploadTests(ConformanceFixtures):
         assert answer.status == 415, answer.body
         with uploads.app.app_context():
             assert not uploads.storage.exists("picture.jpg")
+        assert uploads.refused == [(uploads.storage.name, "picture.jpg", 415)]
         upload = uploads.start("wrong.bin", "application/octet-stream")
         etag = uploads.put_part(upload, 1, b"z" * 100)
         assert uploads.complete(upload, [(1, '"0123"')]).status == 400

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -45,6 +45,7 @@ from ..errors import (
     UploadNotAllowed,
 )
 from ..names import clean_filename
+from ..signals import upload_refused
 from ..state import by_name
 from . import appside, completion
 from .checks import Completed, UploadRefused
@@ -77,6 +78,7 @@ def _ticket(storage: Storage, token: str, upload_id: str | None = None) -> Ticke
     ticket = read_ticket(current_app, token, storage.name)
     if ticket is None or (upload_id is not None and ticket.upload_id != upload_id):
         abort(Response(status=403))
+    g.fs_upload_ticket = ticket  # what a refusal of the upload reports (see _report_refusal)
     return ticket
 
 
@@ -297,6 +299,39 @@ def _completion_cors(response: Response) -> Response:
             if asked:
                 response.headers["Access-Control-Allow-Headers"] = asked
             response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+#: The routes that complete an upload: a refusal there is the upload's, once its bytes are in.
+COMPLETING_ENDPOINTS = {COMPLETE_ENDPOINT, "fs_uploads.complete_multipart", "fs_uploads.put_body"}
+
+
+@bp.after_request
+def _report_refusal(response: Response) -> Response:
+    """Tell the application of an upload refused when completing (too large, another type or
+    name than signed, a name taken since): the ``upload_refused`` signal and a log line. What
+    the browser sent is already removed; the browser gets the same reason, as JSON."""
+    ticket: Ticket | None = g.get("fs_upload_ticket")
+    refused = 400 <= response.status_code < 500 and response.status_code != 403
+    if ticket is None or not refused or request.endpoint not in COMPLETING_ENDPOINTS:
+        return response
+    answer = response.get_json(silent=True) if response.is_json else None
+    reason = answer.get("error") if isinstance(answer, dict) else None
+    reason = str(reason or response.status)
+    current_app.logger.info(
+        "direct upload of %r to storage %r refused (%d): %s",
+        ticket.filename,
+        ticket.storage,
+        response.status_code,
+        reason,
+    )
+    upload_refused.send(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        storage=by_name(ticket.storage),
+        filename=ticket.filename,
+        status=response.status_code,
+        reason=reason,
+    )
     return response
 
 
