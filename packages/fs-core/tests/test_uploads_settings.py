@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
 
 import flask_fs as fs
+from flask_fs.backends.direct import STAGING_FOLDER, is_record
 from flask_fs.cli import fs_command
 from flask_fs.config import (
     DEFAULT_DIRECT_UPLOADS_EXPIRES,
@@ -259,3 +261,51 @@ def test_only_the_completion_route_answers_every_origin(app: Flask) -> None:
     started = client.get("/_uploads/files/s3/params?filename=a.txt", headers={"Origin": "null"})
     assert started.status_code == 401
     assert "Access-Control-Allow-Origin" not in started.headers
+
+
+def test_links_outside_a_request_need_server_name(tmp_path: Path) -> None:
+    """Outside a request, without ``SERVER_NAME``, the application's URLs cannot be built: a
+    ConfigurationError (an FSError) that says what to set, not Flask's RuntimeError."""
+    app = Flask(__name__)
+    files = fs.Storage("files")
+    _app_with(app, files, FS_ROOT=str(tmp_path), FS_SERVE=True, FILES_FS_DIRECT_UPLOADS=True)
+    with app.app_context():
+        with pytest.raises(ConfigurationError, match="SERVER_NAME"):
+            files.upload_target("a.txt", max_size=10)
+        with pytest.raises(ConfigurationError, match="SERVER_NAME"):
+            files.url("a.txt", external=True)
+        with pytest.raises(ConfigurationError, match="SERVER_NAME"):
+            files.url("a.txt", expires=60)
+    app.config["SERVER_NAME"] = "files.example"
+    with app.app_context():
+        target = files.upload_target("a.txt", max_size=10)
+        assert target["url"].startswith("http://files.example/_uploads/files/body/")
+        assert files.url("a.txt", external=True) == "http://files.example/files/a.txt"
+
+
+def test_max_size_is_a_default_the_application_may_raise(app: Flask) -> None:
+    files = fs.Storage("files")
+    _app_with(app, files, FILES_FS_DIRECT_UPLOADS=True, FILES_FS_DIRECT_UPLOADS_MAX_SIZE=100)
+    with app.test_request_context():
+        assert files.upload_target("a.txt")["max_size"] == 100
+        assert files.upload_target("b.txt", max_size=10**9)["max_size"] == 10**9
+
+
+def test_a_part_of_an_aborted_upload_is_refused_and_removed(app: Flask) -> None:
+    """The application's part URL, signed before the abort, refuses the part after it."""
+    files = fs.Storage("files")
+    _app_with(app, files, FILES_FS_DIRECT_UPLOADS=True, FILES_FS_DIRECT_UPLOADS_ANONYMOUS=True)
+    client = app.test_client()
+    started = client.post("/_uploads/files/s3/multipart", json={"filename": "a.txt"}).json
+    assert started is not None
+    base = f"/_uploads/files/s3/multipart/{started['uploadId']}"
+    key = {"key": started["key"]}
+    signed = client.get(f"{base}/1", query_string=key).json
+    assert signed is not None
+    assert client.delete(base, query_string=key).status_code == 200
+    answer = client.put(signed["url"], data=b"late part")
+    assert answer.status_code == 404
+    assert answer.json == {"error": "the upload of 'a.txt' is aborted"}
+    with app.app_context():
+        left = list(files.backend.list_files(STAGING_FOLDER + "/"))
+    assert [is_record(name) for name in left] == [True], left  # the abort's record, no part

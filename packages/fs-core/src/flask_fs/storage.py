@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import IO, TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast, overload
 from urllib.parse import quote, urlencode
 
-from flask import Flask, Request, current_app, has_request_context, request, url_for
+from flask import Flask, Request, current_app, has_request_context, request
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
@@ -29,6 +29,7 @@ from .errors import (
 from .extension import configure_storage
 from .extensions import DEFAULTS, Extensions, contains_extension, normalize_extensions
 from .folders import check_folders
+from .links import view_url
 from .names import clean_filename, extension_of, join_name, validate_name, validate_prefix
 from .serving import harden, set_cache_control
 from .signing import as_timedelta, grant
@@ -161,7 +162,7 @@ class Storage:
             return self._configured_url()
         if self._serving:
             # The route is /<fs>/<path:filename>: build it for a one-letter name and drop it.
-            return url_for("fs.get_file", fs=self.name, filename="_", _external=True)[:-1]
+            return view_url("fs.get_file", external=True, fs=self.name, filename="_")[:-1]
         return None
 
     def _configured_url(self) -> str:
@@ -205,7 +206,8 @@ class Storage:
         :param download_name: The name the browser saves the file under.
         :param inline: False to make the browser download the file; True to show it (active
             content, such as HTML or SVG, is never shown).
-        :raises ConfigurationError: for a URL signed by the view without a ``SECRET_KEY``.
+        :raises ConfigurationError: for a URL signed by the view without a ``SECRET_KEY``; for
+            the view's URL outside a request without ``SERVER_NAME``.
         """
         if isinstance(filename, str) and filename.startswith("/"):
             filename = filename[1:]  # url("/a.txt") is url("a.txt"), as in 0.4.0
@@ -221,7 +223,7 @@ class Storage:
         if self.config.url:
             return self._configured_url() + quote(filename)
         if self._serving:
-            return url_for("fs.get_file", fs=self.name, filename=filename, _external=external)
+            return view_url("fs.get_file", external=external, fs=self.name, filename=filename)
         return None
 
     @property
@@ -244,7 +246,7 @@ class Storage:
         query = grant(self.name, filename, expires, download_name, inline).query(current_app)
         if self.config.url:
             return f"{self._configured_url()}{quote(filename)}?{urlencode(query)}"
-        return url_for("fs.get_file", fs=self.name, filename=filename, _external=external, **query)
+        return view_url("fs.get_file", external=external, fs=self.name, filename=filename, **query)
 
     # -- reading and writing -------------------------------------------------------------------
 
@@ -536,7 +538,8 @@ class Storage:
         (its first bytes, against ``content_type`` and its name) are checked, a file that fails
         is removed. See :doc:`/uploads`.
 
-        :param max_size: Bytes; default ``DIRECT_UPLOADS_MAX_SIZE``.
+        :param max_size: Bytes; default ``DIRECT_UPLOADS_MAX_SIZE`` (a default, not a ceiling:
+            the application may sign a larger upload; browsers cannot choose it).
         :param content_type: The type the file must have.
         :param expires: How long the target works (seconds or a ``timedelta``); default
             ``DIRECT_UPLOADS_EXPIRES``.
@@ -544,6 +547,8 @@ class Storage:
         :raises UploadNotAllowed: when ``DIRECT_UPLOADS`` is off for this storage.
         :raises UnauthorizedFileType: if the file type is not allowed.
         :raises FileExists: if the file exists and overwriting is not allowed.
+        :raises ConfigurationError: outside a request without ``SERVER_NAME``: the target's
+            URLs (the application's routes) cannot be built.
         """
         from .uploads.targets import upload_target
 

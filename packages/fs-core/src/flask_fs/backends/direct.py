@@ -42,7 +42,8 @@ RECORDS = f"{STAGING_FOLDER}/completed-"
 
 
 def is_record(name: str) -> bool:
-    """Whether a name under :data:`STAGING_FOLDER` is a completion record (not an upload)."""
+    """Whether a name under :data:`STAGING_FOLDER` is the record of an ended upload (not an
+    upload)."""
     return name.startswith(RECORDS)
 
 

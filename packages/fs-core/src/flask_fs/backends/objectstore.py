@@ -659,7 +659,7 @@ class ObjectStoreBackend(BaseBackend):
                     continue
                 if remove:
                     self.delete_object(name, info)
-                kind = "record of completed upload" if is_record(name) else "staged upload"
+                kind = "record of ended upload" if is_record(name) else "staged upload"
                 yield f"{kind} {name!r} of {info.modified:%Y-%m-%d %H:%M:%S %Z}"
 
 

@@ -19,11 +19,14 @@ from .tickets import Ticket
 
 class UploadRefused(UploadNotAllowed):
     """An upload that does not match what was signed; ``status`` is the HTTP status that says
-    why (413: too large, 400: not the declared size, 415: not the type signed)."""
+    why (413: too large, 400: not the declared size, 415: not the type signed). ``still_open``:
+    only the request is refused (a completion naming parts not as stored), the upload and its
+    parts are kept for a right one."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, still_open: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.still_open = still_open
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def sweep_staging(backend: BaseBackend, older_than: float, remove: bool = True) 
                 with contextlib.suppress(FileNotFound):
                     backend.delete(entry.name)
         if is_record(entries[0].name):
-            yield f"record of completed upload {upload!r}"
+            yield f"record of ended upload {upload!r}"
             continue
         size = sum(entry.size for entry in entries)
         yield f"abandoned upload {upload!r} ({len(entries)} part(s), {size} bytes)"

@@ -111,6 +111,7 @@ def sign_part(storage: Storage, ticket: Ticket, number: int, app_url: str) -> Up
     """How the browser sends part ``number``: a ``PUT`` to the store, or to ``app_url`` (the
     application's part URL) when the application keeps the parts."""
     check_part_number(number)
+    records.check_open(storage.backend, ticket)
     uploads = storage.backend.direct_uploads()
     if uploads is None:
         return UploadForm("PUT", app_url)
@@ -121,9 +122,24 @@ def sign_part(storage: Storage, ticket: Ticket, number: int, app_url: str) -> Up
     )
 
 
-def list_parts(storage: Storage, ticket: Ticket) -> list[StoredPart]:
-    """The parts stored so far (what a resumed upload need not send again)."""
+def receive_part(storage: Storage, ticket: Ticket, number: int, body: IO[bytes]) -> StoredPart:
+    """Store part ``number`` of an upload whose parts the application keeps; refused (a 404)
+    once the upload ended, even when it ends while the part arrives."""
     assert ticket.upload_id is not None
+    check_part_number(number)
+    records.check_open(storage.backend, ticket)
+    part = appside.receive_part(storage.backend, ticket, number, body)
+    if records.aborted(storage.backend, ticket):  # aborted meanwhile: its parts are removed
+        appside.abort_parts(storage.backend, ticket.upload_id)
+        records.check_open(storage.backend, ticket)
+    return part
+
+
+def list_parts(storage: Storage, ticket: Ticket) -> list[StoredPart]:
+    """The parts stored so far (what a resumed upload need not send again); a 404 once the
+    upload ended (:func:`flask_fs.uploads.records.check_open`)."""
+    assert ticket.upload_id is not None
+    records.check_open(storage.backend, ticket)
     uploads = storage.backend.direct_uploads()
     if uploads is None:
         return appside.stored_parts(storage.backend, ticket.upload_id)
@@ -141,18 +157,15 @@ def complete_parts(storage: Storage, ticket: Ticket, given: Any) -> Completed:
 
 def _complete_parts(storage: Storage, ticket: Ticket, given: Any) -> Completed:
     assert ticket.upload_id is not None
-    # Parts sent again to the application's part URL after the completion are not joined
-    # (they wait for the sweep): the first completion's answer is given again.
-    completed = records.recorded(storage.backend, ticket)
-    if completed is not None:
-        return completed
     try:
+        # An upload that ended (its record says how) joins no part: completed, the first
+        # completion's answer is given again; aborted, it is unknown (a 404).
         chosen = choose_parts(list_parts(storage, ticket), given, ticket)
     except FileNotFound as error:  # the upload is closed
         return _completed_before(storage, ticket, error)
     except UploadRefused as refused:
         if refused.status == 413:  # the parts can never make a file: nothing is left
-            abort_upload(storage, ticket)
+            _abort(storage, ticket)
             raise
         return _completed_before(storage, ticket, refused)  # its parts are gone if completed
     uploads = storage.backend.direct_uploads()
@@ -175,8 +188,16 @@ def _complete_parts(storage: Storage, ticket: Ticket, given: Any) -> Completed:
 
 
 def abort_upload(storage: Storage, ticket: Ticket) -> None:
-    """Close the upload and remove its parts."""
+    """Close the upload for good (no part is signed, stored or joined after this, on any
+    backend) and remove its parts; an upload completed before is left as it is."""
+    with records.completing(storage.backend, ticket):
+        _abort(storage, ticket)
+
+
+def _abort(storage: Storage, ticket: Ticket) -> None:
     assert ticket.upload_id is not None
+    if records.record_abort(storage.backend, ticket) is not None:
+        return  # completed: its parts are the file's, or gone
     uploads = storage.backend.direct_uploads()
     if uploads is None:
         appside.abort_parts(storage.backend, ticket.upload_id)
@@ -188,25 +209,29 @@ def choose_parts(stored: Sequence[StoredPart], given: Any, ticket: Ticket) -> li
     """The stored parts ``given`` names, in increasing numbers and with the ETags they were
     stored with; their total size within the ticket's limits."""
     if not isinstance(given, list) or not given:
-        raise UploadRefused(400, "complete needs the list of parts")
+        raise UploadRefused(400, "complete needs the list of parts", still_open=True)
     by_number = {part.number: part for part in stored}
     chosen: list[StoredPart] = []
     for item in given:
         try:
             number, etag = int(item["PartNumber"]), str(item["ETag"])
         except (KeyError, TypeError, ValueError):
-            raise UploadRefused(400, "each part needs its PartNumber and ETag") from None
+            raise UploadRefused(
+                400, "each part needs its PartNumber and ETag", still_open=True
+            ) from None
         part = by_number.get(number)
         if part is None or _bare(part.etag) != _bare(etag):
-            raise UploadRefused(400, f"part {number} is not stored as given")
+            raise UploadRefused(400, f"part {number} is not stored as given", still_open=True)
         if chosen and number <= chosen[-1].number:
-            raise UploadRefused(400, "parts must be given in increasing numbers")
+            raise UploadRefused(400, "parts must be given in increasing numbers", still_open=True)
         chosen.append(part)
     total = sum(part.size for part in chosen)
     if total > ticket.max_size:
         raise UploadRefused(413, f"the upload is larger than {ticket.max_size} bytes")
     if ticket.size is not None and total != ticket.size:
-        raise UploadRefused(400, f"the upload has {total} bytes, not the {ticket.size} declared")
+        raise UploadRefused(
+            400, f"the upload has {total} bytes, not the {ticket.size} declared", still_open=True
+        )
     return chosen
 
 
@@ -229,5 +254,6 @@ __all__ = [
     "complete_parts",
     "complete_staged",
     "list_parts",
+    "receive_part",
     "sign_part",
 ]

@@ -1,11 +1,13 @@
-"""What a completed direct upload answered, kept in the storage so that completing it again (a
-browser that retries after a lost reply, a store that accepts a completion twice) gets the same
-answer, and the application hears of the upload once.
+"""How a direct upload ended, kept in the storage: what its completion answered, so that
+completing it again (a browser that retries after a lost reply, a store that accepts a
+completion twice) gets the same answer and the application hears of the upload once; or that
+it was aborted, so that no part sent after the abort (a request still in flight, a part URL
+still valid) is stored, signed or joined into a file.
 
 A record is a small JSON object under ``STAGING_FOLDER``, named after the upload's staging name
-or upload id, written create-only: of two completions that race, the one whose record is
-written announces the upload. Records are swept with abandoned uploads (``Storage.sweep``):
-a completion repeated after that is answered as an unknown upload.
+or upload id, written create-only: an upload ends once, and of two completions that race, the
+one whose record is written announces the upload. Records are swept with abandoned uploads
+(``Storage.sweep``): a request for the upload after that is answered as for an unknown one.
 """
 
 from __future__ import annotations
@@ -58,36 +60,88 @@ def completing(backend: BaseBackend, ticket: Ticket) -> Iterator[None]:
                 _locks[key] = (lock, users - 1)
 
 
-def record(backend: BaseBackend, ticket: Ticket, completed: Completed) -> bool:
-    """Record ``completed``; whether this call did (``False``: another completion of the same
-    upload did first). A record that cannot be written is logged, and counts as written: the
-    application then hears of a repeated completion twice rather than of none."""
-    data = json.dumps(
-        {"filename": completed.filename, "size": completed.size, "sha256": completed.sha256}
-    ).encode()
+def _write(backend: BaseBackend, ticket: Ticket, fields: dict[str, object], what: str) -> bool:
+    """Write the ticket's record create-only; whether this call did (``False``: the upload
+    ended before). A record that cannot be written is logged, and counts as written."""
+    data = json.dumps({"filename": ticket.filename, **fields}).encode()
     try:
         backend.write_bytes(record_name(ticket), data, overwrite=False)
     except FileExists:
         return False
     except FSError as error:
         log.warning(
-            "storage %r: the completion of %r was not recorded: %s",
+            "storage %r: the %s of %r was not recorded: %s",
             backend.name,
+            what,
             ticket.filename,
             error,
         )
     return True
 
 
+def _read(backend: BaseBackend, ticket: Ticket) -> dict[str, object] | None:
+    """The ticket's record (``None``: none, unreadable, or another file's)."""
+    try:
+        fields = json.loads(backend.read(record_name(ticket)))
+    except (FileNotFound, ValueError):
+        return None
+    if not isinstance(fields, dict) or fields.get("filename") != ticket.filename:
+        return None
+    return fields
+
+
+def record(backend: BaseBackend, ticket: Ticket, completed: Completed) -> bool:
+    """Record ``completed``; whether the application is to hear of it: ``False`` when another
+    completion of the upload was recorded first. (One that lost to an abort in another process
+    still published its file: it is announced.) A record that cannot be written is logged, and
+    counts as written: the application then hears of a repeated completion twice rather than
+    of none."""
+    fields = {"size": completed.size, "sha256": completed.sha256}
+    return _write(backend, ticket, fields, "completion") or aborted(backend, ticket)
+
+
 def recorded(backend: BaseBackend, ticket: Ticket) -> Completed | None:
     """The recorded completion of the ticket's upload, if it was completed (``None`` if not, or
     if the record is unreadable)."""
-    try:
-        fields = json.loads(backend.read(record_name(ticket)))
-        completed = Completed(str(fields["filename"]), int(fields["size"]), str(fields["sha256"]))
-    except (FileNotFound, ValueError, KeyError, TypeError):
+    fields = _read(backend, ticket)
+    if fields is None or fields.get("aborted"):
         return None
-    return completed if completed.filename == ticket.filename else None
+    size, sha256 = fields.get("size"), fields.get("sha256")
+    if not isinstance(size, int) or not isinstance(sha256, str):
+        return None
+    return Completed(ticket.filename, size, sha256)
 
 
-__all__ = ["completing", "is_record", "record", "record_name", "recorded"]
+def record_abort(backend: BaseBackend, ticket: Ticket) -> Completed | None:
+    """Record that the ticket's upload is aborted, unless it ended before: then its recorded
+    completion, if it was completed (and ``None`` if it was aborted)."""
+    if _write(backend, ticket, {"aborted": True}, "abort"):
+        return None
+    return recorded(backend, ticket)
+
+
+def aborted(backend: BaseBackend, ticket: Ticket) -> bool:
+    """Whether the ticket's upload was aborted."""
+    fields = _read(backend, ticket)
+    return fields is not None and fields.get("aborted") is True
+
+
+def check_open(backend: BaseBackend, ticket: Ticket) -> None:
+    """Refuse (:class:`~flask_fs.errors.FileNotFound`, a 404) a request for parts of an upload
+    that ended: aborted, or completed (a part sent then could never be part of the file)."""
+    fields = _read(backend, ticket)
+    if fields is not None:
+        how = "aborted" if fields.get("aborted") else "completed"
+        raise FileNotFound(f"the upload of {ticket.filename!r} is {how}")
+
+
+__all__ = [
+    "aborted",
+    "check_open",
+    "completing",
+    "is_record",
+    "record",
+    "record_abort",
+    "record_name",
+    "recorded",
+]

@@ -14,10 +14,11 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, url_for
+from flask import current_app
 
 from ..backends.direct import STAGING_FOLDER
 from ..errors import UploadNotAllowed
+from ..links import view_url
 from ..signing import as_timedelta
 from .appside import new_upload_id
 from .checks import UploadRefused
@@ -96,10 +97,10 @@ def upload_target(
     complete: str | None = None  # a PUT to the application: its answer is the completion
     if uploads is None or staging is None:
         headers = {"Content-Type": content_type} if content_type else {}
-        url = url_for(BODY_ENDPOINT, fs=storage.name, ticket=token, _external=True)
+        url = view_url(BODY_ENDPOINT, external=True, fs=storage.name, ticket=token)
         target: dict[str, Any] = {"method": "PUT", "url": url, "fields": {}, "headers": headers}
     else:
-        complete = url_for(COMPLETE_ENDPOINT, fs=storage.name, ticket=token, _external=True)
+        complete = view_url(COMPLETE_ENDPOINT, external=True, fs=storage.name, ticket=token)
         form = uploads.sign_upload(
             staging,
             max_size=max_size,

@@ -47,7 +47,7 @@ from ..errors import (
 from ..names import clean_filename
 from ..signals import upload_refused
 from ..state import by_name
-from . import appside, completion
+from . import completion
 from .checks import Completed, UploadRefused
 from .targets import COMPLETE_ENDPOINT, PART_ENDPOINT, seconds_left, start_upload
 from .tickets import Ticket, read_ticket
@@ -82,13 +82,21 @@ def _ticket(storage: Storage, token: str, upload_id: str | None = None) -> Ticke
     return ticket
 
 
+def _starting(fs: str) -> Storage:
+    """The storage an upload is started in (see :func:`_storage`); a 401, before the request
+    is read any further, when it has no authorizer and takes no anonymous uploads."""
+    storage = _storage(fs)
+    if storage.upload_authorizer is None and not storage.config.get("direct_uploads_anonymous"):
+        abort(Response(status=401))
+    return storage
+
+
 def _authorized_name(storage: Storage, requested: str) -> str:
     """The name the storage's authorizer gives the upload of ``requested`` (a 403 when it
-    refuses); without an authorizer, ``requested`` if anonymous uploads are on, else a 401."""
+    refuses); without an authorizer (anonymous uploads are on: :func:`_starting`),
+    ``requested``."""
     authorize = storage.upload_authorizer
     if authorize is None:
-        if not storage.config.get("direct_uploads_anonymous"):
-            abort(Response(status=401))
         return requested
     try:
         name = authorize(request, requested)
@@ -149,6 +157,7 @@ def _fs_error(exc: FSError) -> tuple[Response, int]:
     """Refusals as JSON ``{"error": ...}``, with the status that says which."""
     if isinstance(exc, UploadRefused):
         status = exc.status
+        g.fs_upload_still_open = exc.still_open
     else:
         status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
     if status >= 500:  # the server's business: logged, not told
@@ -180,7 +189,7 @@ def _completed(storage: Storage, completed: Completed) -> Response:
 
 @bp.get("/s3/params")
 def params(fs: str) -> Response:
-    storage = _storage(fs)
+    storage = _starting(fs)
     name = _requested(request.args.get("filename"), storage)
     target = storage.upload_target(
         name,
@@ -192,7 +201,7 @@ def params(fs: str) -> Response:
 
 @bp.post("/s3/multipart")
 def create_multipart(fs: str) -> Response:
-    storage = _storage(fs)
+    storage = _starting(fs)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         _refuse(400, "a JSON object {filename, type} is expected")
@@ -271,7 +280,7 @@ def put_part(fs: str, ticket: str, number: int) -> Response:
         abort(Response(status=403))
     completion.check_part_number(number)
     _check_length(found.max_size)
-    part = appside.receive_part(storage.backend, found, number, request.stream)
+    part = completion.receive_part(storage, found, number, request.stream)
     response = jsonify(PartNumber=part.number, Size=part.size, ETag=part.etag)
     response.headers["ETag"] = f'"{part.etag}"'
     return response
@@ -305,6 +314,10 @@ def _completion_cors(response: Response) -> Response:
 #: The routes that complete an upload: a refusal there is the upload's, once its bytes are in.
 COMPLETING_ENDPOINTS = {COMPLETE_ENDPOINT, "fs_uploads.complete_multipart", "fs_uploads.put_body"}
 
+#: The statuses of an upload refused (not the size, type or name signed; a name taken): a 403
+#: (no valid ticket) or a 404 (an upload unknown, aborted or swept) refuses the request alone.
+REFUSALS = {400, 409, 413, 415}
+
 
 @bp.after_request
 def _report_refusal(response: Response) -> Response:
@@ -312,7 +325,7 @@ def _report_refusal(response: Response) -> Response:
     name than signed, a name taken since): the ``upload_refused`` signal and a log line. What
     the browser sent is already removed; the browser gets the same reason, as JSON."""
     ticket: Ticket | None = g.get("fs_upload_ticket")
-    refused = 400 <= response.status_code < 500 and response.status_code != 403
+    refused = response.status_code in REFUSALS and not g.get("fs_upload_still_open")
     if ticket is None or not refused or request.endpoint not in COMPLETING_ENDPOINTS:
         return response
     answer = response.get_json(silent=True) if response.is_json else None
