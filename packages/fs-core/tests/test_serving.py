@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import cast
+
 import pytest
 from flask import Flask
 from werkzeug.http import parse_date
@@ -9,8 +15,12 @@ from werkzeug.http import parse_date
 import flask_fs as fs
 from flask_fs.serving import (
     Conditions,
+    _file_response,
     content_disposition,
     is_active,
+    make_conditional,
+    send_status,
+    send_stream,
     store_conditions,
     store_range,
 )
@@ -174,3 +184,60 @@ def test_content_disposition(
     name: str | None, inline: bool | None, mime: str | None, expected: str
 ) -> None:
     assert content_disposition(name, inline=inline, mime=mime) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "mime", "etag", "modified"),
+    [
+        ("docs/a.txt", "text/plain", "abc", datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)),
+        ("été à.bin", "application/octet-stream", None, None),
+        (
+            "日本.png",
+            "image/png",
+            "d41d8cd98f00b204e9800998ecf8427e-2",
+            datetime(2001, 1, 1, tzinfo=timezone.utc),
+        ),
+        ("page.html", "text/html", "x", None),
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_plain_request_is_answered_as_by_send_file(
+    app: Flask,
+    tmp_path: Path,
+    name: str,
+    mime: str,
+    etag: str | None,
+    modified: datetime | None,
+    method: str,
+) -> None:
+    """The direct response to a request without Range or preconditions has the headers, status
+    and body that send_file and make_conditional give it, for a stream and for a file."""
+    data = b"0123456789" * 100
+    path = tmp_path / "file"
+    path.write_bytes(data)
+    with app.test_request_context(method=method):
+        for opened in (io.BytesIO(data), path.open("rb")):
+            plain = send_stream(
+                opened, name=name, size=len(data), mime=mime, etag=etag, modified=modified
+            )
+            opened.seek(0)
+            full = make_conditional(_file_response(opened, name, mime, etag, modified), len(data))
+            full.content_length = len(data)
+            assert plain.status_code == full.status_code == 200
+            assert plain.headers.pop("Date")
+            assert full.headers.pop("Date")  # now: a second may pass between the two
+            assert sorted(plain.headers.items()) == sorted(full.headers.items())
+            assert b"".join(cast("Iterable[bytes]", plain.response)) == data
+            opened.close()
+
+
+@pytest.mark.parametrize("status", [304, 412])
+def test_a_status_a_store_decided_is_answered_as_by_send_file(app: Flask, status: int) -> None:
+    modified = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+    with app.test_request_context(headers={"If-None-Match": '"abc"'}):
+        for name, mime in (("a.txt", "text/plain"), ("été.png", "image/png")):
+            direct = send_status(status, name=name, mime=mime, etag="abc", modified=modified)
+            full = _file_response(io.BytesIO(), name, mime, "abc", modified)
+            full.status_code = status
+            assert direct.status_code == status
+            assert sorted(direct.headers.items()) == sorted(full.headers.items())
