@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from werkzeug.http import parse_date
 
 import flask_fs as fs
@@ -241,3 +241,43 @@ def test_a_status_a_store_decided_is_answered_as_by_send_file(app: Flask, status
             full.status_code = status
             assert direct.status_code == status
             assert sorted(direct.headers.items()) == sorted(full.headers.items())
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"If-None-Match": '"abc"'},
+        {"If-None-Match": 'W/"abc"', "Range": "bytes=0-1"},
+        {"If-None-Match": '"other"'},
+        {"If-Modified-Since": "Wed, 01 May 2024 12:00:00 GMT"},
+        {"If-Modified-Since": "Wed, 01 May 2024 11:59:59 GMT"},
+        {"If-Match": '"other"'},
+        {"If-Match": '"abc"', "If-None-Match": "*"},
+        {"If-Unmodified-Since": "Wed, 01 May 2024 11:00:00 GMT"},
+        {"Range": "bytes=2-5"},
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_conditional_request_is_answered_as_by_make_conditional(
+    app: Flask, headers: dict[str, str], method: str
+) -> None:
+    """304s and 412s are decided on the validators alone, as make_conditional decides them on
+    the response's headers (Last-Modified in whole seconds)."""
+    data = b"0123456789"
+    modified = datetime(2024, 5, 1, 12, 0, 0, 500_000, tzinfo=timezone.utc)
+    with app.test_request_context(method=method, headers=headers):
+        direct = send_stream(
+            io.BytesIO(data),
+            name="a.txt",
+            size=10,
+            mime="text/plain",
+            etag="abc",
+            modified=modified,
+        )
+        full = make_conditional(
+            _file_response(io.BytesIO(data), "a.txt", "text/plain", "abc", modified), 10
+        )
+        assert direct.status_code == full.status_code
+        if direct.status_code in (304, 412):  # the headers sent (a 304 sends no length)
+            sent = [sorted(r.get_wsgi_headers(request.environ).items()) for r in (direct, full)]
+            assert sent[0] == sent[1]

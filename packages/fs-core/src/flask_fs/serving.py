@@ -94,6 +94,14 @@ def send_stream(
     :func:`harden` makes active content an attachment)."""
     if _is_plain(request.environ):
         return _plain_response(stream, name, size, mime, etag, modified)
+    if request.method in ("GET", "HEAD"):
+        # A 304 or 412 is decided on the validators alone, as make_conditional would (on the
+        # Last-Modified header's whole seconds): no file response is made, nothing is read.
+        seconds = modified.replace(microsecond=0) if modified is not None else None
+        status = precondition_status(etag, seconds)
+        if status is not None:
+            stream.close()
+            return send_status(status, name=name, mime=mime, etag=etag, modified=modified)
     response = _file_response(stream, name, mime, etag, modified)
     response.content_length = size
     return make_conditional(response, size)

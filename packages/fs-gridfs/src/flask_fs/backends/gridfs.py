@@ -686,15 +686,23 @@ class _Upload:
         self.published: bool | None = False
 
     def write(self, data: Any) -> int:
-        chunk = bytes(data)
-        self.digest.update(chunk)
-        self.length += len(chunk)
-        self.buffer += chunk
-        size = self.chunk_size
-        while len(self.buffer) >= size:
-            self._add_chunk(bytes(self.buffer[:size]))
-            del self.buffer[:size]
-        return len(chunk)
+        view = memoryview(data).cast("B")
+        count = len(view)
+        self.digest.update(view)
+        self.length += count
+        size, start = self.chunk_size, 0
+        if self.buffer:  # complete the chunk begun by an earlier write
+            start = min(size - len(self.buffer), count)
+            self.buffer += view[:start]
+            if len(self.buffer) < size:
+                return count
+            self._add_chunk(bytes(self.buffer))
+            self.buffer.clear()
+        while count - start >= size:  # whole chunks: copied once, straight from the data
+            self._add_chunk(bytes(view[start : start + size]))
+            start += size
+        self.buffer += view[start:]
+        return count
 
     def _add_chunk(self, data: bytes) -> None:
         key, value = UPLOAD_MARK
