@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -17,7 +19,14 @@ from flask_fs.config import (
     DEFAULT_DIRECT_UPLOADS_MAX_SIZE,
     resolve_config,
 )
-from flask_fs.errors import ConfigurationError, UnauthorizedFileType, UploadNotAllowed
+from flask_fs.errors import (
+    BackendError,
+    ConfigurationError,
+    UnauthorizedFileType,
+    UploadNotAllowed,
+)
+from flask_fs.signals import upload_completed, upload_refused
+from flask_fs.uploads import appside, completion, records
 from flask_fs.uploads.tickets import Ticket, new_ticket, read_ticket
 
 
@@ -309,3 +318,169 @@ def test_a_part_of_an_aborted_upload_is_refused_and_removed(app: Flask) -> None:
     with app.app_context():
         left = list(files.backend.list_files(STAGING_FOLDER + "/"))
     assert [is_record(name) for name in left] == [True], left  # the abort's record, no part
+
+
+# -- how an upload in parts ends (the application keeps the parts) ------------------------------
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
+
+
+class _Parts:
+    """An upload in parts of ``files`` through the test client, and what the signals told."""
+
+    def __init__(self, app: Flask, name: str = "a.txt", content_type: str = "") -> None:
+        self.app, self.client = app, app.test_client()
+        started = self.client.post(
+            "/_uploads/files/s3/multipart", json={"filename": name, "type": content_type}
+        ).json
+        assert started is not None
+        self.base = f"/_uploads/files/s3/multipart/{started['uploadId']}"
+        self.key = {"key": started["key"]}
+        with app.test_request_context():
+            ticket = read_ticket(app, started["key"], "files")
+        assert ticket is not None
+        self.ticket = ticket
+
+    def sign(self, number: int) -> Any:
+        return self.client.get(f"{self.base}/{number}", query_string=self.key)
+
+    def put(self, number: int, data: bytes) -> Any:
+        signed = self.sign(number)
+        assert signed.status_code == 200, signed.json
+        return self.client.put(signed.json["url"], data=data)
+
+    def complete(self, *parts: tuple[int, str]) -> Any:
+        given = [{"PartNumber": n, "ETag": etag} for n, etag in parts]
+        return self.client.post(
+            f"{self.base}/complete", query_string=self.key, json={"parts": given}
+        )
+
+    def abort(self) -> Any:
+        return self.client.delete(self.base, query_string=self.key)
+
+
+@pytest.fixture
+def heard(app: Flask) -> Iterator[list[tuple[str, object]]]:
+    """The direct-upload storage ``files`` (anonymous), and what its signals say."""
+    files = fs.Storage("files")
+    _app_with(app, files, FILES_FS_DIRECT_UPLOADS=True, FILES_FS_DIRECT_UPLOADS_ANONYMOUS=True)
+    told: list[tuple[str, object]] = []
+
+    def completed(sender: Flask, **kwargs: Any) -> None:
+        told.append(("completed", kwargs["filename"]))
+
+    def refused(sender: Flask, **kwargs: Any) -> None:
+        told.append(("refused", kwargs["status"]))
+
+    upload_completed.connect(completed, app)
+    upload_refused.connect(refused, app)
+    yield told
+    upload_completed.disconnect(completed, app)
+    upload_refused.disconnect(refused, app)
+
+
+def _staging(app: Flask) -> list[str]:
+    with app.app_context():
+        return list(fs.by_name("files").backend.list_files(STAGING_FOLDER + "/"))
+
+
+def test_an_upload_refused_once_joined_is_closed(app: Flask, heard: list[Any]) -> None:
+    upload = _Parts(app, "p.jpg", "image/jpeg")
+    etag = upload.put(1, b"not a jpeg" * 100).json["ETag"]
+    assert upload.complete((1, etag)).status_code == 415
+    assert upload.sign(1).status_code == 404  # as on S3, whose refused upload id is spent
+    assert upload.complete((1, etag)).status_code == 404
+    assert heard == [("refused", 415)]
+    with app.app_context():
+        assert not fs.by_name("files").exists("p.jpg")
+
+
+def test_an_abort_that_cannot_be_recorded_fails_and_removes_the_parts(
+    app: Flask, heard: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upload = _Parts(app)
+    upload.put(1, b"first")
+    with app.app_context():
+        backend_class = type(fs.by_name("files").backend)
+    real = backend_class.write_bytes
+
+    def failing(self: Any, name: str, data: bytes, overwrite: bool = True) -> None:
+        if is_record(name):
+            raise BackendError("the storage failed")
+        real(self, name, data, overwrite=overwrite)
+
+    monkeypatch.setattr(backend_class, "write_bytes", failing)
+    assert upload.abort().status_code == 502  # not closed: the browser may abort again
+    assert _staging(app) == []
+    monkeypatch.setattr(backend_class, "write_bytes", real)
+    assert upload.abort().status_code == 200
+    assert upload.sign(1).status_code == 404
+    assert [is_record(name) for name in _staging(app)] == [True]
+
+
+def test_a_damaged_record_keeps_the_upload_closed(app: Flask, heard: list[Any]) -> None:
+    upload = _Parts(app)
+    assert upload.abort().status_code == 200
+    with app.app_context():
+        backend = fs.by_name("files").backend
+        backend.write_bytes(
+            records.record_name(upload.ticket), b'{"filename": "a.t', overwrite=True
+        )
+    assert upload.sign(1).status_code == 404
+    assert upload.client.get(upload.base, query_string=upload.key).status_code == 404
+    assert upload.complete((1, '"x"')).status_code == 404
+    with app.app_context():
+        assert not fs.by_name("files").exists("a.txt")
+    assert heard == []
+
+
+def test_a_completion_that_loses_to_an_abort_elsewhere_is_recorded(
+    app: Flask, heard: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process aborts (its own lock) while this one joins: the file is published, so it
+    is announced, and its record replaces the abort's: a retry answers the same."""
+    upload = _Parts(app)
+    etag = upload.put(1, b"raced").json["ETag"]
+    join = appside.join_parts
+
+    def join_then_aborted_elsewhere(*args: Any, **kwargs: Any) -> Any:
+        done = join(*args, **kwargs)
+        completion._abort(fs.by_name("files"), upload.ticket)
+        return done
+
+    monkeypatch.setattr(appside, "join_parts", join_then_aborted_elsewhere)
+    first = upload.complete((1, etag))
+    monkeypatch.setattr(appside, "join_parts", join)
+    assert first.status_code == 200
+    again = upload.complete((1, etag))
+    assert (again.status_code, again.json) == (200, first.json)
+    assert heard == [("completed", "a.txt")]
+    with app.app_context():
+        assert fs.by_name("files").read("a.txt") == b"raced"
+
+
+@pytest.mark.parametrize("ending", ["complete", "abort"])
+def test_a_part_arriving_as_the_upload_ends_is_refused_and_removed(
+    app: Flask, heard: list[Any], monkeypatch: pytest.MonkeyPatch, ending: str
+) -> None:
+    upload = _Parts(app)
+    etag = upload.put(1, b"one").json["ETag"]
+    late = upload.sign(2).json
+    receive = appside.receive_part
+
+    def ended_meanwhile(*args: Any) -> Any:
+        part = receive(*args)
+        with app.test_request_context():
+            if ending == "complete":
+                given = [{"PartNumber": 1, "ETag": etag}]
+                completion.complete_parts(fs.by_name("files"), upload.ticket, given)
+            else:
+                completion.abort_upload(fs.by_name("files"), upload.ticket)
+        return part
+
+    monkeypatch.setattr(appside, "receive_part", ended_meanwhile)
+    answer = upload.client.put(late["url"], data=b"two")
+    assert answer.status_code == 404
+    assert [is_record(name) for name in _staging(app)] == [True]  # no part left
+    with app.app_context():
+        assert fs.by_name("files").exists("a.txt") is (ending == "complete")

@@ -167,11 +167,8 @@ def url_command(
         url = where.storage.url(
             where.path, external, expires=expires, download_name=download_name, inline=inline
         )
-    except FSError as exc:
+    except FSError as exc:  # ConfigurationError: the serving view's URL without SERVER_NAME
         _fail(str(exc))
-        return
-    except RuntimeError as exc:  # url_for outside a request, without SERVER_NAME
-        _fail(f"{exc} (set SERVER_NAME to build the serving view's URLs from the command line)")
         return
     if url is None:
         _fail(

@@ -51,7 +51,8 @@ class InvalidFilename(FSError):
 
 
 class ConfigurationError(FSError):
-    """Raised at ``init_app`` for a setting that is unknown, missing or malformed."""
+    """Raised at ``init_app`` for a setting that is unknown, missing or malformed; and when a
+    link to the application's own views is built outside a request without ``SERVER_NAME``."""
 
 
 class BackendNotFound(ConfigurationError):

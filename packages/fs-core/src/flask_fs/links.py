@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import has_app_context, url_for
+from flask import has_app_context, has_request_context, url_for
 
 from .errors import ConfigurationError
 
@@ -17,6 +17,8 @@ def view_url(endpoint: str, *, external: bool = False, **values: Any) -> str:
     try:
         return url_for(endpoint, _external=external, **values)
     except RuntimeError as error:
+        if has_request_context():
+            raise  # not for want of a request: the application's own (a URL hook's)
         where = "a request" if has_app_context() else "an application context"
         raise ConfigurationError(
             f"a link to {endpoint!r} cannot be built outside {where}: set SERVER_NAME (and "

@@ -14,6 +14,7 @@ an instant, then is removed), and the refusal is raised; one that passes is reco
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -22,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 from flask import current_app
 
 from ..backends.direct import StoredPart, UploadForm
-from ..errors import FileNotFound
+from ..errors import FileExists, FileNotFound, FSError
 from ..signals import upload_completed
 from . import appside, records
 from .checks import Completed, Receiving, UploadRefused
@@ -129,9 +130,14 @@ def receive_part(storage: Storage, ticket: Ticket, number: int, body: IO[bytes])
     check_part_number(number)
     records.check_open(storage.backend, ticket)
     part = appside.receive_part(storage.backend, ticket, number, body)
-    if records.aborted(storage.backend, ticket):  # aborted meanwhile: its parts are removed
-        appside.abort_parts(storage.backend, ticket.upload_id)
-        records.check_open(storage.backend, ticket)
+    how = records.ended(storage.backend, ticket)
+    if how is not None:  # ended while the part arrived: it is removed (aborted: all of them)
+        if how == "completed":
+            with contextlib.suppress(FileNotFound):
+                storage.backend.delete(appside.part_name(ticket.upload_id, number))
+        else:
+            appside.abort_parts(storage.backend, ticket.upload_id)
+        raise FileNotFound(f"the upload of {ticket.filename!r} is {how}")
     return part
 
 
@@ -184,6 +190,13 @@ def _complete_parts(storage: Storage, ticket: Ticket, given: Any) -> Completed:
             completed = receiving.finish()
     except FileNotFound as error:  # completed meanwhile
         return _completed_before(storage, ticket, error)
+    except (UploadRefused, FileExists) as refused:
+        if not getattr(refused, "still_open", False):
+            # Refused once joined (its parts are removed): the upload ends there, as it does
+            # on S3, where the refused upload id is spent.
+            with contextlib.suppress(FSError):
+                records.record_abort(storage.backend, ticket)
+        raise
     return _record(storage, ticket, completed)
 
 
@@ -195,14 +208,24 @@ def abort_upload(storage: Storage, ticket: Ticket) -> None:
 
 
 def _abort(storage: Storage, ticket: Ticket) -> None:
+    """Record the abort, then remove the parts. An abort that cannot be recorded removes them
+    still, and is raised (a 5xx: the browser may abort again), for the upload is not closed."""
     assert ticket.upload_id is not None
-    if records.record_abort(storage.backend, ticket) is not None:
-        return  # completed: its parts are the file's, or gone
+    try:
+        if records.record_abort(storage.backend, ticket) is not None:
+            return  # completed: its parts are the file's, or gone
+    except FSError:
+        _remove_parts(storage, ticket.upload_id, ticket.filename)
+        raise
+    _remove_parts(storage, ticket.upload_id, ticket.filename)
+
+
+def _remove_parts(storage: Storage, upload_id: str, filename: str) -> None:
     uploads = storage.backend.direct_uploads()
     if uploads is None:
-        appside.abort_parts(storage.backend, ticket.upload_id)
+        appside.abort_parts(storage.backend, upload_id)
     else:
-        uploads.abort_parts(ticket.filename, ticket.upload_id)
+        uploads.abort_parts(filename, upload_id)
 
 
 def choose_parts(stored: Sequence[StoredPart], given: Any, ticket: Ticket) -> list[StoredPart]:

@@ -60,12 +60,21 @@ def completing(backend: BaseBackend, ticket: Ticket) -> Iterator[None]:
                 _locks[key] = (lock, users - 1)
 
 
-def _write(backend: BaseBackend, ticket: Ticket, fields: dict[str, object], what: str) -> bool:
-    """Write the ticket's record create-only; whether this call did (``False``: the upload
-    ended before). A record that cannot be written is logged, and counts as written."""
+def _write(
+    backend: BaseBackend,
+    ticket: Ticket,
+    fields: dict[str, object],
+    what: str,
+    *,
+    overwrite: bool = False,
+    strict: bool = False,
+) -> bool:
+    """Write the ticket's record (create-only unless ``overwrite``); whether this call did
+    (``False``: the upload ended before). A record that cannot be written is raised if
+    ``strict``, else logged and counted as written."""
     data = json.dumps({"filename": ticket.filename, **fields}).encode()
     try:
-        backend.write_bytes(record_name(ticket), data, overwrite=False)
+        backend.write_bytes(record_name(ticket), data, overwrite=overwrite)
     except FileExists:
         return False
     except FSError as error:
@@ -76,34 +85,31 @@ def _write(backend: BaseBackend, ticket: Ticket, fields: dict[str, object], what
             ticket.filename,
             error,
         )
+        if strict:
+            raise
     return True
 
 
+#: What :func:`_read` gives for a record that exists but cannot be read: the upload ended, no
+#: one can say how.
+_DAMAGED: dict[str, object] = {"damaged": True}
+
+
 def _read(backend: BaseBackend, ticket: Ticket) -> dict[str, object] | None:
-    """The ticket's record (``None``: none, unreadable, or another file's)."""
+    """The ticket's record; ``None`` when there is none, :data:`_DAMAGED` when it is not one
+    (cut short, or another file's)."""
     try:
         fields = json.loads(backend.read(record_name(ticket)))
-    except (FileNotFound, ValueError):
+    except FileNotFound:
         return None
+    except ValueError:
+        return _DAMAGED
     if not isinstance(fields, dict) or fields.get("filename") != ticket.filename:
-        return None
+        return _DAMAGED
     return fields
 
 
-def record(backend: BaseBackend, ticket: Ticket, completed: Completed) -> bool:
-    """Record ``completed``; whether the application is to hear of it: ``False`` when another
-    completion of the upload was recorded first. (One that lost to an abort in another process
-    still published its file: it is announced.) A record that cannot be written is logged, and
-    counts as written: the application then hears of a repeated completion twice rather than
-    of none."""
-    fields = {"size": completed.size, "sha256": completed.sha256}
-    return _write(backend, ticket, fields, "completion") or aborted(backend, ticket)
-
-
-def recorded(backend: BaseBackend, ticket: Ticket) -> Completed | None:
-    """The recorded completion of the ticket's upload, if it was completed (``None`` if not, or
-    if the record is unreadable)."""
-    fields = _read(backend, ticket)
+def _completion(fields: dict[str, object] | None, ticket: Ticket) -> Completed | None:
     if fields is None or fields.get("aborted"):
         return None
     size, sha256 = fields.get("size"), fields.get("sha256")
@@ -112,33 +118,60 @@ def recorded(backend: BaseBackend, ticket: Ticket) -> Completed | None:
     return Completed(ticket.filename, size, sha256)
 
 
+def record(backend: BaseBackend, ticket: Ticket, completed: Completed) -> bool:
+    """Record ``completed``; whether the application is to hear of it: ``False`` when another
+    completion of the upload was recorded first. One that lost to an abort (in another
+    process) or to a damaged record still published its file: its record replaces the other,
+    so that the record says what the storage holds, and it is announced. A record that cannot
+    be written is logged, and counts as written: the application then hears of a repeated
+    completion twice rather than of none."""
+    fields: dict[str, object] = {"size": completed.size, "sha256": completed.sha256}
+    if _write(backend, ticket, fields, "completion"):
+        return True
+    if recorded(backend, ticket) is not None:
+        return False
+    _write(backend, ticket, fields, "completion", overwrite=True)
+    return True
+
+
+def recorded(backend: BaseBackend, ticket: Ticket) -> Completed | None:
+    """The recorded completion of the ticket's upload, if it was completed (``None`` if not, or
+    if the record is unreadable)."""
+    return _completion(_read(backend, ticket), ticket)
+
+
 def record_abort(backend: BaseBackend, ticket: Ticket) -> Completed | None:
     """Record that the ticket's upload is aborted, unless it ended before: then its recorded
-    completion, if it was completed (and ``None`` if it was aborted)."""
-    if _write(backend, ticket, {"aborted": True}, "abort"):
+    completion, if it was completed (``None`` if it was aborted). A record that cannot be
+    written is raised (:class:`~flask_fs.errors.FSError`): the abort did not happen."""
+    if _write(backend, ticket, {"aborted": True}, "abort", strict=True):
         return None
     return recorded(backend, ticket)
 
 
-def aborted(backend: BaseBackend, ticket: Ticket) -> bool:
-    """Whether the ticket's upload was aborted."""
+def ended(backend: BaseBackend, ticket: Ticket) -> str | None:
+    """How the ticket's upload ended: ``"aborted"``, ``"completed"``, ``"ended"`` (its record
+    is damaged), or ``None`` (it has not)."""
     fields = _read(backend, ticket)
-    return fields is not None and fields.get("aborted") is True
+    if fields is None:
+        return None
+    if fields is _DAMAGED:
+        return "ended"
+    return "aborted" if fields.get("aborted") else "completed"
 
 
 def check_open(backend: BaseBackend, ticket: Ticket) -> None:
     """Refuse (:class:`~flask_fs.errors.FileNotFound`, a 404) a request for parts of an upload
     that ended: aborted, or completed (a part sent then could never be part of the file)."""
-    fields = _read(backend, ticket)
-    if fields is not None:
-        how = "aborted" if fields.get("aborted") else "completed"
+    how = ended(backend, ticket)
+    if how is not None:
         raise FileNotFound(f"the upload of {ticket.filename!r} is {how}")
 
 
 __all__ = [
-    "aborted",
     "check_open",
     "completing",
+    "ended",
     "is_record",
     "record",
     "record_abort",
