@@ -74,11 +74,18 @@ def content_disposition(
     name = _CONTROL.sub("", download_name or "")
     if not name:
         return kind
+    return dump_options_header(kind, _filename_parameters(name, "download"))
+
+
+def _filename_parameters(name: str, fallback: str) -> dict[str, str]:
+    """A ``Content-Disposition``'s file name: ``filename``, and for a name that is not ASCII,
+    its ASCII form (``fallback`` if nothing is left of it) then ``filename*`` (UTF-8,
+    RFC 8187)."""
     if name.isascii():
-        return dump_options_header(kind, {"filename": name})
+        return {"filename": name}
     simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     encoded = "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")
-    return dump_options_header(kind, {"filename": simple or "download", "filename*": encoded})
+    return {"filename": simple or fallback, "filename*": encoded}
 
 
 def send_stream(
@@ -156,12 +163,9 @@ def _send_file_response(
 
 @functools.lru_cache(maxsize=1024)
 def _inline_disposition(download_name: str) -> str:
-    """``Content-Disposition`` as ``send_file`` writes it for an inline file."""
-    if download_name.isascii():
-        return dump_options_header("inline", {"filename": download_name})
-    simple = unicodedata.normalize("NFKD", download_name).encode("ascii", "ignore").decode()
-    quoted = quote(download_name, safe="!#$&+-.^_`|~")
-    return dump_options_header("inline", {"filename": simple, "filename*": f"UTF-8''{quoted}"})
+    """``Content-Disposition`` as ``send_file`` writes it for an inline file (an empty ASCII
+    name where nothing of the name is ASCII)."""
+    return dump_options_header("inline", _filename_parameters(download_name, ""))
 
 
 def send_status(

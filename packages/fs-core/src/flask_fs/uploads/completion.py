@@ -124,10 +124,10 @@ def sign_part(storage: Storage, ticket: Ticket, number: int, app_url: str) -> Up
 
 
 def receive_part(storage: Storage, ticket: Ticket, number: int, body: IO[bytes]) -> StoredPart:
-    """Store part ``number`` of an upload whose parts the application keeps; refused (a 404)
-    once the upload ended, even when it ends while the part arrives."""
+    """Store part ``number`` (checked by the caller: :func:`check_part_number`) of an upload
+    whose parts the application keeps; refused (a 404) once the upload ended, even when it
+    ends while the part arrives."""
     assert ticket.upload_id is not None
-    check_part_number(number)
     records.check_open(storage.backend, ticket)
     part = appside.receive_part(storage.backend, ticket, number, body)
     how = records.ended(storage.backend, ticket)
